@@ -1,0 +1,435 @@
+package io.jembed;
+
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
+import java.util.Arrays;
+
+/**
+ * A dense, contiguous, row-major array of one {@link DType}, of any rank (0-d and empty included), stored off-heap.
+ *
+ * <p>PyTorch equivalent: {@code torch.Tensor} (CPU, contiguous). Create tensors with {@link Torch}'s factories.
+ *
+ * <p><b>Ownership.</b> A tensor owns its memory. {@link #close()} frees it at once and is harmless when repeated; any
+ * later use throws {@link IllegalStateException}. A tensor dropped without {@code close()} is freed after the garbage
+ * collector finds it unreachable. Sizes are {@code long}: a tensor may hold more than 2<sup>31</sup> elements
+ * (conversions to Java arrays then refuse, naming the size).
+ *
+ * <p><b>Thread safety.</b> Concurrent reads are safe. Writes must not race with reads or writes of the same
+ * elements, and {@code close()} must not race with any other use; jembed does not lock tensors.
+ */
+public final class Tensor implements AutoCloseable {
+    static {
+        TensorInternals.install(new TensorInternals.Access() {
+            @Override
+            public Memory memory(Tensor tensor) {
+                return tensor.memory;
+            }
+
+            @Override
+            public Tensor wrap(DType dtype, long[] shape, Memory memory) {
+                return new Tensor(dtype, shape.clone(), Shapes.numel(shape), memory);
+            }
+        });
+    }
+
+    private final DType dtype;
+    private final long[] shape;
+    private final long numel;
+    private final Memory memory;
+
+    private Tensor(DType dtype, long[] shape, long numel, Memory memory) {
+        this.dtype = dtype;
+        this.shape = shape;
+        this.numel = numel;
+        this.memory = memory;
+    }
+
+    /** A tensor with uninitialised (or, with {@code zeroed}, zero) contents. */
+    static Tensor allocate(DType dtype, long[] shape, boolean zeroed) {
+        if (dtype == null) {
+            throw new IllegalArgumentException("dtype must not be null");
+        }
+        long[] copy = shape.clone();
+        long numel = Shapes.numel(copy);
+        long bytes = Shapes.byteSize(numel, dtype, copy);
+        Memory memory = zeroed ? Memory.allocateZeroed(bytes) : Memory.allocate(bytes);
+        return new Tensor(dtype, copy, numel, memory);
+    }
+
+    /** PyTorch equivalent: {@code tensor.dtype}. */
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** PyTorch equivalent: {@code tensor.shape} (a copy). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /**
+     * PyTorch equivalent: {@code tensor.size(dim)}; negative {@code dim} counts from the end.
+     *
+     * @throws IndexOutOfBoundsException if {@code dim} is outside {@code [-dim(), dim())}
+     */
+    public long size(int dim) {
+        return shape[wrapDim(dim)];
+    }
+
+    /** PyTorch equivalent: {@code tensor.dim()}. */
+    public int dim() {
+        return shape.length;
+    }
+
+    /** PyTorch equivalent: {@code tensor.numel()}. */
+    public long numel() {
+        return numel;
+    }
+
+    private int wrapDim(int dim) {
+        int rank = shape.length;
+        if (dim < -rank || dim >= rank || rank == 0) {
+            throw new IndexOutOfBoundsException("Dimension out of range (expected to be in range of [" + (-rank)
+                    + ", " + (rank - 1) + "], but got " + dim + ")");
+        }
+        return dim < 0 ? dim + rank : dim;
+    }
+
+    /** The flat element position of a multi-index; negative indices count from the end, as in PyTorch. */
+    private long flatIndex(long[] index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("expected " + shape.length + " indices for a tensor of shape "
+                    + Shapes.toString(shape) + ", but got " + index.length);
+        }
+        long flat = 0;
+        for (int d = 0; d < shape.length; d++) {
+            long i = index[d];
+            long size = shape[d];
+            if (i < -size || i >= size) {
+                throw new IndexOutOfBoundsException("index " + i + " is out of bounds for dimension " + d
+                        + " with size " + size);
+            }
+            flat = flat * size + (i < 0 ? i + size : i);
+        }
+        return flat;
+    }
+
+    private long byteOffset(long flat) {
+        return flat * dtype.itemSize();
+    }
+
+    // ---- element access ------------------------------------------------------------------------------------
+
+    /**
+     * The element at {@code index} as a double (one index per dimension; none for a 0-d tensor).
+     * PyTorch equivalent: {@code tensor[i, j].item()}.
+     */
+    public double getDouble(long... index) {
+        checkOpen();
+        return flatDouble(flatIndex(index));
+    }
+
+    /** The element at {@code index} as a long; floating values are truncated toward zero as by {@code .long()}. */
+    public long getLong(long... index) {
+        checkOpen();
+        return flatLong(flatIndex(index));
+    }
+
+    /** Sets the element at {@code index}, converting {@code value} to this tensor's dtype. */
+    public void set(double value, long... index) {
+        checkOpen();
+        flatSet(flatIndex(index), value);
+    }
+
+    /**
+     * The value of a one-element tensor. PyTorch equivalent: {@code tensor.item()}.
+     *
+     * @throws IllegalStateException if the tensor does not have exactly one element
+     */
+    public double item() {
+        checkOpen();
+        if (numel != 1) {
+            throw new IllegalStateException("a Tensor with " + numel + " elements cannot be converted to Scalar");
+        }
+        return flatDouble(0);
+    }
+
+    double flatDouble(long flat) {
+        long offset = byteOffset(flat);
+        switch (dtype) {
+            case FLOAT32: return memory.getFloat(offset);
+            case FLOAT64: return memory.getDouble(offset);
+            case INT32: return memory.getInt(offset);
+            case INT64: return memory.getLong(offset);
+            default: throw new AssertionError(dtype);
+        }
+    }
+
+    long flatLong(long flat) {
+        long offset = byteOffset(flat);
+        switch (dtype) {
+            case FLOAT32: return (long) memory.getFloat(offset);
+            case FLOAT64: return (long) memory.getDouble(offset);
+            case INT32: return memory.getInt(offset);
+            case INT64: return memory.getLong(offset);
+            default: throw new AssertionError(dtype);
+        }
+    }
+
+    void flatSet(long flat, double value) {
+        long offset = byteOffset(flat);
+        switch (dtype) {
+            case FLOAT32: memory.putFloat(offset, (float) value); break;
+            case FLOAT64: memory.putDouble(offset, value); break;
+            case INT32: memory.putInt(offset, (int) value); break;
+            case INT64: memory.putLong(offset, (long) value); break;
+            default: throw new AssertionError(dtype);
+        }
+    }
+
+    // ---- Java arrays ---------------------------------------------------------------------------------------
+
+    private int arrayLength() {
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("a tensor of " + numel + " elements does not fit in a Java array (at most "
+                    + (Integer.MAX_VALUE - 8) + ")");
+        }
+        return (int) numel;
+    }
+
+    /** The elements in row-major order, converted to float. PyTorch equivalent: {@code tensor.flatten().tolist()}. */
+    public float[] toFloatArray() {
+        checkOpen();
+        float[] out = new float[arrayLength()];
+        if (dtype == DType.FLOAT32) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = memory.getFloat(4L * i);
+            }
+        } else {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) flatDouble(i);
+            }
+        }
+        return out;
+    }
+
+    /** The elements in row-major order, converted to double. */
+    public double[] toDoubleArray() {
+        checkOpen();
+        double[] out = new double[arrayLength()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = flatDouble(i);
+        }
+        return out;
+    }
+
+    /** The elements in row-major order, converted to long (floating values truncated toward zero). */
+    public long[] toLongArray() {
+        checkOpen();
+        long[] out = new long[arrayLength()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = flatLong(i);
+        }
+        return out;
+    }
+
+    /** The elements in row-major order, converted to int (as by a narrowing cast from long). */
+    public int[] toIntArray() {
+        checkOpen();
+        int[] out = new int[arrayLength()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (int) flatLong(i);
+        }
+        return out;
+    }
+
+    /**
+     * Overwrites every element from {@code values} (row-major). The hot-path way to refill an index or input tensor
+     * without allocating. The dtype must be {@link DType#FLOAT32}.
+     */
+    public Tensor copyFrom(float[] values) {
+        checkCopySource(DType.FLOAT32, values.length);
+        for (int i = 0; i < values.length; i++) {
+            memory.putFloat(4L * i, values[i]);
+        }
+        return this;
+    }
+
+    /** As {@link #copyFrom(float[])}, for {@link DType#FLOAT64}. */
+    public Tensor copyFrom(double[] values) {
+        checkCopySource(DType.FLOAT64, values.length);
+        for (int i = 0; i < values.length; i++) {
+            memory.putDouble(8L * i, values[i]);
+        }
+        return this;
+    }
+
+    /** As {@link #copyFrom(float[])}, for {@link DType#INT64}. */
+    public Tensor copyFrom(long[] values) {
+        checkCopySource(DType.INT64, values.length);
+        for (int i = 0; i < values.length; i++) {
+            memory.putLong(8L * i, values[i]);
+        }
+        return this;
+    }
+
+    /** As {@link #copyFrom(float[])}, for {@link DType#INT32}. */
+    public Tensor copyFrom(int[] values) {
+        checkCopySource(DType.INT32, values.length);
+        for (int i = 0; i < values.length; i++) {
+            memory.putInt(4L * i, values[i]);
+        }
+        return this;
+    }
+
+    private void checkCopySource(DType sourceType, int length) {
+        checkOpen();
+        if (dtype != sourceType) {
+            throw new IllegalArgumentException("cannot copy " + sourceType + " values into a tensor of " + dtype);
+        }
+        if (length != numel) {
+            throw new IllegalArgumentException("expected " + numel + " values for a tensor of shape "
+                    + Shapes.toString(shape) + ", but got " + length);
+        }
+    }
+
+    // ---- in-place operations -------------------------------------------------------------------------------
+
+    /**
+     * Copies {@code source}'s elements into this tensor, converting between dtypes.
+     * PyTorch equivalent: {@code tensor.copy_(source)} (without broadcasting: the shapes must be equal).
+     */
+    public Tensor copy_(Tensor source) {
+        checkOpen();
+        source.checkOpen();
+        if (!Arrays.equals(shape, source.shape)) {
+            throw new IllegalArgumentException("cannot copy a tensor of shape " + Shapes.toString(source.shape)
+                    + " into one of shape " + Shapes.toString(shape));
+        }
+        if (source == this) {
+            return this;
+        }
+        if (source.dtype == dtype) {
+            source.memory.copyTo(0, memory, 0, numel * dtype.itemSize());
+        } else if (dtype.isFloatingPoint()) {
+            for (long i = 0; i < numel; i++) {
+                flatSet(i, source.flatDouble(i));
+            }
+        } else {
+            for (long i = 0; i < numel; i++) {
+                flatSetLong(i, source.flatLong(i));
+            }
+        }
+        return this;
+    }
+
+    void flatSetLong(long flat, long value) {
+        if (dtype == DType.INT64) {
+            memory.putLong(byteOffset(flat), value);
+        } else if (dtype == DType.INT32) {
+            memory.putInt(byteOffset(flat), (int) value);
+        } else {
+            flatSet(flat, value);
+        }
+    }
+
+    /** PyTorch equivalent: {@code tensor.fill_(value)}. */
+    public Tensor fill_(double value) {
+        checkOpen();
+        for (long i = 0; i < numel; i++) {
+            flatSet(i, value);
+        }
+        return this;
+    }
+
+    /** PyTorch equivalent: {@code tensor.zero_()}. */
+    public Tensor zero_() {
+        checkOpen();
+        memory.fillZero(0, numel * dtype.itemSize());
+        return this;
+    }
+
+    /**
+     * Fills with samples of N(mean, std²) from {@code generator}, by PyTorch's CPU algorithm.
+     * PyTorch equivalent: {@code tensor.normal_(mean, std, generator=g)}.
+     *
+     * @throws IllegalArgumentException if {@code std} is negative or not finite, or the dtype is not floating point
+     */
+    public Tensor normal_(double mean, double std, Generator generator) {
+        checkOpen();
+        checkFloatingFill("normal_");
+        if (!(std >= 0.0) || Double.isInfinite(std)) {
+            throw new IllegalArgumentException("normal expects std >= 0.0, but found std " + std);
+        }
+        RandomFill.normal(this, mean, std, generator);
+        return this;
+    }
+
+    /** PyTorch equivalent: {@code tensor.normal_(mean, std)} with the default generator. */
+    public Tensor normal_(double mean, double std) {
+        return normal_(mean, std, Torch.defaultGenerator());
+    }
+
+    /**
+     * Fills with samples of U[from, to) from {@code generator}, by PyTorch's CPU algorithm.
+     * PyTorch equivalent: {@code tensor.uniform_(from, to, generator=g)}.
+     *
+     * @throws IllegalArgumentException if {@code from > to}, either is not finite, or the dtype is not floating point
+     */
+    public Tensor uniform_(double from, double to, Generator generator) {
+        checkOpen();
+        checkFloatingFill("uniform_");
+        if (!Double.isFinite(from) || !Double.isFinite(to) || from > to) {
+            throw new IllegalArgumentException("uniform_ expects to return a [from, to) range, but found from=" + from
+                    + " > to=" + to + " or a bound that is not finite");
+        }
+        RandomFill.uniform(this, from, to, generator);
+        return this;
+    }
+
+    /** PyTorch equivalent: {@code tensor.uniform_(from, to)} with the default generator. */
+    public Tensor uniform_(double from, double to) {
+        return uniform_(from, to, Torch.defaultGenerator());
+    }
+
+    private void checkFloatingFill(String operation) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(operation + " is not implemented for " + dtype
+                    + ": it needs a floating-point tensor");
+        }
+    }
+
+    /** A new tensor with the same dtype, shape and contents. PyTorch equivalent: {@code tensor.clone()}. */
+    public Tensor clone() {
+        checkOpen();
+        Tensor copy = allocate(dtype, shape, false);
+        memory.copyTo(0, copy.memory, 0, numel * dtype.itemSize());
+        return copy;
+    }
+
+    // ---- life cycle ----------------------------------------------------------------------------------------
+
+    /** @throws IllegalStateException if this tensor has been closed */
+    void checkOpen() {
+        memory.checkOpen();
+    }
+
+    /** True after {@link #close()}. */
+    public boolean isClosed() {
+        return memory.isClosed();
+    }
+
+    /** Frees this tensor's memory now; later calls do nothing, later use throws {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        memory.close();
+    }
+
+    /** PyTorch's {@code repr(tensor)}, e.g. {@code tensor([[1., 2.], [3., 4.]])} with its line breaks. */
+    @Override
+    public String toString() {
+        if (isClosed()) {
+            return "tensor(<closed>, dtype=" + dtype + ")";
+        }
+        return TensorFormatter.format(this);
+    }
+}

@@ -1,0 +1,201 @@
+package io.jembed;
+
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
+
+/**
+ * Tensor factories and the default generator: the {@code torch.*} functions a PyTorch user reaches for.
+ *
+ * <p>Array factories take the element type from the Java array: {@code float[]} gives {@link DType#FLOAT32},
+ * {@code double[]} {@link DType#FLOAT64}, {@code long[]} {@link DType#INT64}, {@code int[]} {@link DType#INT32}.
+ * Every tensor returned is owned by the caller (close it, or let the garbage collector free it).
+ *
+ * <p>Thread-safe.
+ */
+public final class Torch {
+    private static final Generator DEFAULT_GENERATOR = new Generator();
+
+    private Torch() {}
+
+    /** PyTorch equivalent: {@code torch.default_generator}. */
+    public static Generator defaultGenerator() {
+        return DEFAULT_GENERATOR;
+    }
+
+    /** PyTorch equivalent: {@code torch.manual_seed(seed)}: reseeds the default generator. */
+    public static Generator manualSeed(long seed) {
+        return DEFAULT_GENERATOR.manualSeed(seed);
+    }
+
+    // ---- from Java arrays ----------------------------------------------------------------------------------
+
+    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32).reshape(shape)}; no shape means 1-D. */
+    public static Tensor tensor(float[] data, long... shape) {
+        return Tensor.allocate(DType.FLOAT32, shapeFor(data.length, shape), false).copyFrom(data);
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64).reshape(shape)}; no shape means 1-D. */
+    public static Tensor tensor(double[] data, long... shape) {
+        return Tensor.allocate(DType.FLOAT64, shapeFor(data.length, shape), false).copyFrom(data);
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor(data).reshape(shape)} (int64); no shape means 1-D. */
+    public static Tensor tensor(long[] data, long... shape) {
+        return Tensor.allocate(DType.INT64, shapeFor(data.length, shape), false).copyFrom(data);
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32).reshape(shape)}; no shape means 1-D. */
+    public static Tensor tensor(int[] data, long... shape) {
+        return Tensor.allocate(DType.INT32, shapeFor(data.length, shape), false).copyFrom(data);
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor([[...], ...])} for a rectangular 2-D float array. */
+    public static Tensor tensor(float[][] rows) {
+        return tensor(flatten(rows, float[]::new, row -> row.length), rows.length, width(rows, row -> row.length));
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor([[...], ...], dtype=torch.float64)}. */
+    public static Tensor tensor(double[][] rows) {
+        return tensor(flatten(rows, double[]::new, row -> row.length), rows.length, width(rows, row -> row.length));
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor([[...], ...])} (int64), e.g. a batch of index sequences. */
+    public static Tensor tensor(long[][] rows) {
+        return tensor(flatten(rows, long[]::new, row -> row.length), rows.length, width(rows, row -> row.length));
+    }
+
+    /** PyTorch equivalent: {@code torch.tensor([[...], ...], dtype=torch.int32)}. */
+    public static Tensor tensor(int[][] rows) {
+        return tensor(flatten(rows, int[]::new, row -> row.length), rows.length, width(rows, row -> row.length));
+    }
+
+    /** The rows of a rectangular 2-D array, concatenated. */
+    private static <A> A flatten(A[] rows, IntFunction<A> newArray, ToIntFunction<A> length) {
+        int width = width(rows, length);
+        A flat = newArray.apply(Math.multiplyExact(rows.length, width));
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * width, width);
+        }
+        return flat;
+    }
+
+    private static <A> int width(A[] rows, ToIntFunction<A> length) {
+        int width = rows.length == 0 ? 0 : length.applyAsInt(rows[0]);
+        for (A row : rows) {
+            if (length.applyAsInt(row) != width) {
+                throw new IllegalArgumentException("expected sequence of length " + width + " at dim 1 (got "
+                        + length.applyAsInt(row) + ")");
+            }
+        }
+        return width;
+    }
+
+    /** A 0-d tensor. PyTorch equivalent: {@code torch.scalar_tensor(value, dtype=dtype)}. */
+    public static Tensor scalarTensor(double value, DType dtype) {
+        Tensor scalar = Tensor.allocate(dtype, new long[0], false);
+        scalar.flatSet(0, value);
+        return scalar;
+    }
+
+    /** A 0-d int64 tensor, e.g. a single index. PyTorch equivalent: {@code torch.tensor(value)}. */
+    public static Tensor scalarTensor(long value) {
+        Tensor scalar = Tensor.allocate(DType.INT64, new long[0], false);
+        scalar.flatSetLong(0, value);
+        return scalar;
+    }
+
+    /** No shape means 1-D; an explicit 0-d shape goes through {@link #scalarTensor}. */
+    private static long[] shapeFor(int length, long[] shape) {
+        if (shape.length == 0) {
+            return new long[] {length};
+        }
+        long numel = Shapes.numel(shape);
+        if (numel != length) {
+            throw new IllegalArgumentException("shape " + Shapes.toString(shape) + " is invalid for input of size "
+                    + length);
+        }
+        return shape;
+    }
+
+    // ---- filled --------------------------------------------------------------------------------------------
+
+    /** Uninitialised contents. PyTorch equivalent: {@code torch.empty(shape, dtype=dtype)}. */
+    public static Tensor empty(DType dtype, long... shape) {
+        return Tensor.allocate(dtype, shape, false);
+    }
+
+    /** PyTorch equivalent: {@code torch.zeros(shape, dtype=dtype)}. */
+    public static Tensor zeros(DType dtype, long... shape) {
+        return Tensor.allocate(dtype, shape, true);
+    }
+
+    /** PyTorch equivalent: {@code torch.ones(shape, dtype=dtype)}. */
+    public static Tensor ones(DType dtype, long... shape) {
+        return Tensor.allocate(dtype, shape, false).fill_(1);
+    }
+
+    /** PyTorch equivalent: {@code torch.full(shape, value, dtype=dtype)}. */
+    public static Tensor full(DType dtype, double value, long... shape) {
+        return Tensor.allocate(dtype, shape, false).fill_(value);
+    }
+
+    /** PyTorch equivalent: {@code torch.arange(end, dtype=dtype)}: 0, 1, ..., end-1. */
+    public static Tensor arange(long end, DType dtype) {
+        Tensor range = Tensor.allocate(dtype, new long[] {Math.max(0, end)}, false);
+        for (long i = 0; i < end; i++) {
+            range.flatSet(i, i);
+        }
+        return range;
+    }
+
+    /** PyTorch equivalent: {@code torch.randn(shape, dtype=dtype, generator=generator)}. */
+    public static Tensor randn(Generator generator, DType dtype, long... shape) {
+        return Tensor.allocate(dtype, shape, false).normal_(0, 1, generator);
+    }
+
+    /** PyTorch equivalent: {@code torch.randn(shape)} (float32, default generator). */
+    public static Tensor randn(long... shape) {
+        return randn(DEFAULT_GENERATOR, DType.FLOAT32, shape);
+    }
+
+    /** PyTorch equivalent: {@code torch.rand(shape, dtype=dtype, generator=generator)}: U[0, 1). */
+    public static Tensor rand(Generator generator, DType dtype, long... shape) {
+        return Tensor.allocate(dtype, shape, false).uniform_(0, 1, generator);
+    }
+
+    // ---- comparisons ---------------------------------------------------------------------------------------
+
+    /** PyTorch equivalent: {@code torch.equal(a, b)}: same shape and equal elements (NaN is never equal). */
+    public static boolean equal(Tensor a, Tensor b) {
+        a.checkOpen();
+        b.checkOpen();
+        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+            return false;
+        }
+        for (long i = 0; i < a.numel(); i++) {
+            if (!(a.flatDouble(i) == b.flatDouble(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * PyTorch equivalent: {@code torch.allclose(a, b, rtol, atol)}: {@code |a - b| <= atol + rtol * |b|} everywhere.
+     */
+    public static boolean allclose(Tensor a, Tensor b, double rtol, double atol) {
+        a.checkOpen();
+        b.checkOpen();
+        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+            return false;
+        }
+        for (long i = 0; i < a.numel(); i++) {
+            double x = a.flatDouble(i);
+            double y = b.flatDouble(i);
+            if (!(x == y || Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,114 @@
+package io.jembed.backend;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
+import java.util.Arrays;
+
+/**
+ * The reference implementation in plain Java, written to be read: one row copy per index, and a renorm that spells
+ * out each norm. Runs on every JVM; the native backend must agree with it.
+ */
+public final class JavaBackend implements Backend {
+    static final JavaBackend INSTANCE = new JavaBackend();
+
+    private JavaBackend() {}
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public void embedding(Tensor weight, Tensor indices, Tensor out) {
+        Memory table = TensorInternals.memory(weight);
+        Memory idx = TensorInternals.memory(indices);
+        Memory target = TensorInternals.memory(out);
+        long rowBytes = weight.size(1) * weight.dtype().itemSize();
+        long n = indices.numel();
+        boolean wide = indices.dtype() == DType.INT64;
+        for (long i = 0; i < n; i++) {
+            long row = wide ? idx.getLong(8 * i) : idx.getInt(4 * i);
+            table.copyTo(row * rowBytes, target, i * rowBytes, rowBytes);
+        }
+    }
+
+    @Override
+    public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        long[] rows = distinctSorted(indices);
+        Memory table = TensorInternals.memory(weight);
+        long dim = weight.size(1);
+        boolean single = weight.dtype() == DType.FLOAT32;
+        int itemSize = weight.dtype().itemSize();
+        for (long row : rows) {
+            long start = row * dim * itemSize;
+            double norm = norm(table, start, dim, normType, single);
+            if (norm > maxNorm) {
+                double scale = maxNorm / (norm + 1e-7);
+                for (long j = 0; j < dim; j++) {
+                    long at = start + j * itemSize;
+                    if (single) {
+                        table.putFloat(at, table.getFloat(at) * (float) scale);
+                    } else {
+                        table.putDouble(at, table.getDouble(at) * scale);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Each row once: renorming a row twice could change it twice. */
+    private static long[] distinctSorted(Tensor indices) {
+        long n = indices.numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("renorm supports at most " + (Integer.MAX_VALUE - 8)
+                    + " indices per call, got " + n);
+        }
+        long[] rows = indices.toLongArray();
+        Arrays.sort(rows);
+        int distinct = 0;
+        for (int i = 0; i < rows.length; i++) {
+            if (i == 0 || rows[i] != rows[i - 1]) {
+                rows[distinct++] = rows[i];
+            }
+        }
+        return Arrays.copyOf(rows, distinct);
+    }
+
+    /**
+     * The {@code p}-norm of one row as PyTorch's CPU norm computes it: a float row accumulates in float, a double row
+     * in double. Float arithmetic is emulated by rounding each double result to float, which gives exactly the float
+     * result for +, * and sqrt (double has more than twice float's precision).
+     */
+    private static double norm(Memory table, long start, long dim, double p, boolean single) {
+        double acc = p == Double.NEGATIVE_INFINITY ? Double.POSITIVE_INFINITY : 0;
+        for (long j = 0; j < dim; j++) {
+            double a = Math.abs(single ? table.getFloat(start + 4 * j) : table.getDouble(start + 8 * j));
+            if (p == 2) {
+                acc = round(acc + round(a * a, single), single);
+            } else if (p == 1) {
+                acc = round(acc + a, single);
+            } else if (p == Double.POSITIVE_INFINITY) {
+                acc = Math.max(acc, a);
+            } else if (p == Double.NEGATIVE_INFINITY) {
+                acc = Math.min(acc, a);
+            } else if (p == 0) {
+                acc += a != 0 ? 1 : 0;
+            } else {
+                acc = round(acc + round(Math.pow(a, round(p, single)), single), single);
+            }
+        }
+        if (p == 2) {
+            return round(Math.sqrt(acc), single);
+        }
+        if (p == 1 || p == 0 || Double.isInfinite(p)) {
+            return acc;
+        }
+        return round(Math.pow(acc, round(1 / round(p, single), single)), single);
+    }
+
+    private static double round(double value, boolean toFloat) {
+        return toFloat ? (float) value : value;
+    }
+}

@@ -1,0 +1,162 @@
+package io.jembed.backend;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.internal.NativeLibrary;
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.nativebinding.JembedNative;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The C++ kernels: scalar, AVX2+FMA and AVX-512 variants, one chosen at load time from CPU detection.
+ *
+ * <p>The variant can be forced with {@code -Djembed.kernels=scalar|avx2|avx512} (or the environment variable
+ * {@code JEMBED_KERNELS}), or at run time with {@link #selectKernels(String)}, so that tests and benchmarks can run
+ * each one. Gathers copy bits and give identical results on every variant; renorm sums may be reordered by the
+ * vector variants and agree to float rounding.
+ */
+public final class NativeBackend implements Backend {
+    /** System property forcing a kernel variant. */
+    public static final String KERNELS_PROPERTY = "jembed.kernels";
+
+    private static final int VARIANT_COUNT = 3;
+
+    NativeBackend() {
+        if (!NativeLibrary.isAvailable()) {
+            throw new IllegalStateException("jembed's native library is not available",
+                    NativeLibrary.unavailableBecause());
+        }
+        String forced = System.getProperty(KERNELS_PROPERTY);
+        if (forced != null && !forced.isBlank()) {
+            selectKernels(forced);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "native(" + activeKernels() + ")";
+    }
+
+    /** The kernel variant in use: {@code scalar}, {@code avx2} or {@code avx512}. */
+    public static String activeKernels() {
+        return JembedNative.variantName(JembedNative.activeVariant());
+    }
+
+    /** The variants this build has and this CPU can run, from the most portable to the fastest. */
+    public static List<String> supportedKernels() {
+        List<String> supported = new ArrayList<>();
+        for (int v = 0; v < VARIANT_COUNT; v++) {
+            if (JembedNative.variantSupported(v) == 1) {
+                supported.add(JembedNative.variantName(v));
+            }
+        }
+        return supported;
+    }
+
+    /**
+     * Forces a kernel variant for every later native call in this JVM.
+     *
+     * @throws IllegalArgumentException if the name is unknown or the CPU (or this build) cannot run that variant
+     */
+    public static void selectKernels(String name) {
+        String wanted = name.trim().toLowerCase(Locale.ROOT);
+        for (int v = 0; v < VARIANT_COUNT; v++) {
+            if (JembedNative.variantName(v).equals(wanted)) {
+                if (JembedNative.selectVariant(v) != 0) {
+                    throw new IllegalArgumentException("kernel variant '" + name + "' is not supported here; "
+                            + "supported: " + supportedKernels());
+                }
+                return;
+            }
+        }
+        throw new IllegalArgumentException("unknown kernel variant '" + name + "'; expected one of scalar, avx2, "
+                + "avx512 (supported here: " + supportedKernels() + ")");
+    }
+
+    @Override
+    public void embedding(Tensor weight, Tensor indices, Tensor out) {
+        checkBuffers(weight, indices, out);
+        long table = TensorInternals.memory(weight).address();
+        long idx = TensorInternals.memory(indices).address();
+        long target = TensorInternals.memory(out).address();
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        long n = indices.numel();
+        boolean wide = indices.dtype() == DType.INT64;
+        // The gather copies bits, so 4-byte weights of any type go through the float kernel, 8-byte through double.
+        long bad = weight.dtype().itemSize() == 4
+                ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, n, target)
+                        : JembedNative.gatherF32I32(table, rows, dim, idx, n, target))
+                : (wide ? JembedNative.gatherF64I64(table, rows, dim, idx, n, target)
+                        : JembedNative.gatherF64I32(table, rows, dim, idx, n, target));
+        checkResult(bad, indices, rows);
+    }
+
+    @Override
+    public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        checkBuffers(weight, indices, null);
+        if (!weight.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
+        }
+        long table = TensorInternals.memory(weight).address();
+        long idx = TensorInternals.memory(indices).address();
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        long n = indices.numel();
+        boolean wide = indices.dtype() == DType.INT64;
+        long bad = weight.dtype() == DType.FLOAT32
+                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType)
+                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType))
+                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType)
+                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType));
+        checkResult(bad, indices, rows);
+    }
+
+    /**
+     * The O(1) part of the contract, checked again here because this class is public: whoever calls it, the kernels
+     * get buffers as large as they will touch. Index values are the kernels' own check.
+     */
+    private static void checkBuffers(Tensor weight, Tensor indices, Tensor out) {
+        if (weight.isClosed() || indices.isClosed() || (out != null && out.isClosed())) {
+            throw new IllegalStateException("a tensor passed to the native backend has been closed");
+        }
+        if (weight.dim() != 2) {
+            throw new IllegalArgumentException("'weight' must be 2-D, got shape " + Arrays.toString(weight.shape()));
+        }
+        if (indices.dtype() != DType.INT64 && indices.dtype() != DType.INT32) {
+            throw new IllegalArgumentException("indices must be int64 or int32, got " + indices.dtype());
+        }
+        if (!TensorInternals.memory(weight).isNative() || !TensorInternals.memory(indices).isNative()
+                || (out != null && !TensorInternals.memory(out).isNative())) {
+            throw new IllegalArgumentException("the native backend needs tensors in native memory");
+        }
+        if (out != null && (out.dtype().itemSize() != weight.dtype().itemSize()
+                || out.numel() != saturatedProduct(indices.numel(), weight.size(1)))) {
+            throw new IllegalArgumentException("'out' must hold " + indices.numel() + " x " + weight.size(1)
+                    + " elements of " + weight.dtype() + ", got shape " + Arrays.toString(out.shape()) + " of "
+                    + out.dtype());
+        }
+    }
+
+    private static long saturatedProduct(long a, long b) {
+        long high = Math.multiplyHigh(a, b);
+        long low = a * b;
+        return high == 0 && low >= 0 ? low : -1;
+    }
+
+    /** Turns a kernel's status into an exception; only a concurrent rewrite of validated indices gets here. */
+    private static void checkResult(long status, Tensor indices, long rows) {
+        if (status == -1) {
+            return;
+        }
+        if (status == -2) {
+            throw new OutOfMemoryError("jembed's native kernel could not allocate scratch memory");
+        }
+        throw new java.util.ConcurrentModificationException("index " + indices.toLongArray()[(int) status]
+                + " at flat position " + status + " is outside [0, " + (rows - 1) + "]; it was in range when "
+                + "validated, so another thread rewrote the index tensor during the call");
+    }
+}

@@ -1,0 +1,48 @@
+package io.jembed.internal;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.internal.memory.Memory;
+
+/**
+ * Gives jembed's own packages (backends, functional code) what {@link Tensor} keeps from users: its memory, and
+ * tensors made around memory they allocated. Not API.
+ */
+public final class TensorInternals {
+    /** Implemented by {@link Tensor}, which installs it when its class initialises. */
+    public interface Access {
+        Memory memory(Tensor tensor);
+
+        Tensor wrap(DType dtype, long[] shape, Memory memory);
+    }
+
+    private static volatile Access access;
+
+    private TensorInternals() {}
+
+    public static void install(Access installed) {
+        access = installed;
+    }
+
+    private static Access access() {
+        Access current = access;
+        if (current == null) {
+            try {
+                Class.forName(Tensor.class.getName(), true, Tensor.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+            current = access;
+        }
+        return current;
+    }
+
+    public static Memory memory(Tensor tensor) {
+        return access().memory(tensor);
+    }
+
+    /** A tensor that owns {@code memory}; the shape must already be validated and fit the memory. */
+    public static Tensor wrap(DType dtype, long[] shape, Memory memory) {
+        return access().wrap(dtype, shape, memory);
+    }
+}

@@ -1,0 +1,95 @@
+package io.jembed.internal.memory;
+
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Memory made of direct byte buffers, for JVMs where jembed's JNI library is not available. Not addressable by
+ * native code.
+ */
+final class BufferMemory extends Memory {
+    private final ByteBuffer[] windows;
+
+    private BufferMemory(ByteBuffer[] windows, long bytes) {
+        super(bytes, new Free(windows));
+        this.windows = windows;
+    }
+
+    static BufferMemory allocateBuffers(long bytes) {
+        ByteBuffer[] windows = new ByteBuffer[windowCount(bytes)];
+        for (int w = 0; w < windows.length; w++) {
+            long length = Math.min(WINDOW_BYTES, bytes - ((long) w << WINDOW_SHIFT));
+            windows[w] = ByteBuffer.allocateDirect((int) length).order(ByteOrder.nativeOrder());
+        }
+        return new BufferMemory(windows, bytes);
+    }
+
+    @Override
+    public boolean isNative() {
+        return false;
+    }
+
+    @Override
+    public long address() {
+        return 0;
+    }
+
+    @Override
+    ByteBuffer window(int w) {
+        return windows[w];
+    }
+
+    @Override
+    void released() {
+        // Free.run() releases the buffers themselves.
+    }
+
+    /**
+     * Frees the buffers now through {@code sun.misc.Unsafe.invokeCleaner} where the JDK offers it; otherwise they are
+     * freed when the garbage collector finds them unreachable.
+     */
+    private static final class Free implements Runnable {
+        private static final Object UNSAFE;
+        private static final Method INVOKE_CLEANER;
+
+        static {
+            Object unsafe = null;
+            Method invokeCleaner = null;
+            try {
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                java.lang.reflect.Field field = unsafeClass.getDeclaredField("theUnsafe");
+                field.setAccessible(true);
+                unsafe = field.get(null);
+                invokeCleaner = unsafeClass.getMethod("invokeCleaner", ByteBuffer.class);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                unsafe = null;
+                invokeCleaner = null;
+            }
+            UNSAFE = unsafe;
+            INVOKE_CLEANER = invokeCleaner;
+        }
+
+        private ByteBuffer[] windows;
+
+        Free(ByteBuffer[] windows) {
+            this.windows = windows;
+        }
+
+        @Override
+        public void run() {
+            ByteBuffer[] toFree = windows;
+            windows = null;
+            if (toFree == null || INVOKE_CLEANER == null) {
+                return;
+            }
+            for (ByteBuffer buffer : toFree) {
+                try {
+                    INVOKE_CLEANER.invoke(UNSAFE, buffer);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    return; // the garbage collector frees what is left
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.jembed.internal.memory;
+
+import io.jembed.internal.NativeLibrary;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+
+/**
+ * A block of off-heap memory with one owner.
+ *
+ * <p>Java code reads and writes it through direct {@link ByteBuffer} windows of at most 1 GiB each, so that a block
+ * may exceed the 2 GiB limit of a single buffer; every element of size 1, 2, 4 or 8 bytes lies inside one window.
+ * Native code reads it through {@link #address()} when the block is {@link #isNative() native}.
+ *
+ * <p>{@link #close()} frees the memory now and is harmless when repeated; a block that is dropped without being
+ * closed is freed by a {@link Cleaner} after it becomes unreachable. Accessors do not check for closure (they are the
+ * hot path); owners call {@link #checkOpen()} once per operation.
+ *
+ * <p>Thread safety: concurrent reads and writes of distinct bytes are safe (all window access is absolute);
+ * {@link #close()} must not race with any other use of the block.
+ */
+public abstract class Memory implements AutoCloseable {
+    static final int WINDOW_SHIFT = 30;
+    static final long WINDOW_BYTES = 1L << WINDOW_SHIFT;
+    static final long WINDOW_MASK = WINDOW_BYTES - 1;
+    static final Cleaner CLEANER = Cleaner.create();
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 16);
+
+    private final long byteSize;
+    private final Cleaner.Cleanable cleanable;
+    private volatile boolean closed;
+
+    Memory(long byteSize, Runnable release) {
+        this.byteSize = byteSize;
+        this.cleanable = CLEANER.register(this, release);
+    }
+
+    /**
+     * Allocates {@code bytes} uninitialised bytes: native memory when jembed's JNI library is available, direct byte
+     * buffers otherwise.
+     *
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     * @throws OutOfMemoryError if the memory cannot be had
+     */
+    public static Memory allocate(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("cannot allocate " + bytes + " bytes: the size must be >= 0");
+        }
+        return NativeLibrary.isAvailable() ? NativeMemory.allocateNative(bytes) : BufferMemory.allocateBuffers(bytes);
+    }
+
+    /** Allocates {@code bytes} bytes set to zero. */
+    public static Memory allocateZeroed(long bytes) {
+        Memory memory = allocate(bytes);
+        memory.fillZero(0, bytes);
+        return memory;
+    }
+
+    public final long byteSize() {
+        return byteSize;
+    }
+
+    /** True when native code may use {@link #address()}. */
+    public abstract boolean isNative();
+
+    /** The address of byte 0 for native code; only meaningful when {@link #isNative()}. */
+    public abstract long address();
+
+    /** The window holding byte {@code w << 30}; its byte 0 is that byte. Absolute access only. */
+    abstract ByteBuffer window(int w);
+
+    public final float getFloat(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).getFloat((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putFloat(long offset, float value) {
+        window((int) (offset >>> WINDOW_SHIFT)).putFloat((int) (offset & WINDOW_MASK), value);
+    }
+
+    public final double getDouble(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).getDouble((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putDouble(long offset, double value) {
+        window((int) (offset >>> WINDOW_SHIFT)).putDouble((int) (offset & WINDOW_MASK), value);
+    }
+
+    public final long getLong(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).getLong((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putLong(long offset, long value) {
+        window((int) (offset >>> WINDOW_SHIFT)).putLong((int) (offset & WINDOW_MASK), value);
+    }
+
+    public final int getInt(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).getInt((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putInt(long offset, int value) {
+        window((int) (offset >>> WINDOW_SHIFT)).putInt((int) (offset & WINDOW_MASK), value);
+    }
+
+    /** Copies {@code length} bytes from this block at {@code offset} to {@code target} at {@code targetOffset}. */
+    public final void copyTo(long offset, Memory target, long targetOffset, long length) {
+        while (length > 0) {
+            int sourcePos = (int) (offset & WINDOW_MASK);
+            int targetPos = (int) (targetOffset & WINDOW_MASK);
+            long chunk = Math.min(length, Math.min(WINDOW_BYTES - sourcePos, WINDOW_BYTES - targetPos));
+            target.window((int) (targetOffset >>> WINDOW_SHIFT))
+                    .put(targetPos, window((int) (offset >>> WINDOW_SHIFT)), sourcePos, (int) chunk);
+            offset += chunk;
+            targetOffset += chunk;
+            length -= chunk;
+        }
+    }
+
+    /** Sets {@code length} bytes from {@code offset} to zero. */
+    public final void fillZero(long offset, long length) {
+        while (length > 0) {
+            int pos = (int) (offset & WINDOW_MASK);
+            int chunk = (int) Math.min(Math.min(length, ZEROS.capacity()), WINDOW_BYTES - pos);
+            window((int) (offset >>> WINDOW_SHIFT)).put(pos, ZEROS, 0, chunk);
+            offset += chunk;
+            length -= chunk;
+        }
+    }
+
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    /** @throws IllegalStateException if this block has been closed */
+    public final void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the tensor's memory has been closed");
+        }
+    }
+
+    /** Frees the memory. Later calls do nothing. */
+    @Override
+    public final void close() {
+        if (!closed) {
+            closed = true;
+            released();
+            cleanable.clean();
+        }
+    }
+
+    /** Drops references to the memory before it is freed. */
+    abstract void released();
+
+    static int windowCount(long bytes) {
+        return (int) ((bytes + WINDOW_BYTES - 1) >>> WINDOW_SHIFT);
+    }
+}

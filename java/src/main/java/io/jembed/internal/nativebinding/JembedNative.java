@@ -1,0 +1,79 @@
+package io.jembed.internal.nativebinding;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.NoException;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JNI binding to the C ABI in {@code native/include/jembed/jembed.h}.
+ *
+ * <p>Buffers cross as raw addresses ({@code long}) rather than Java arrays or {@code Pointer} objects: arrays are
+ * copied on every call by HotSpot, and {@code Pointer} arguments cost a few field reads per call on the hot path.
+ * Callers (the {@code NativeBackend}) have validated every argument; the kernels still check each index they load.
+ *
+ * <p>The kernels live in the static library {@code jembed_kernels}, linked into this class's JNI library; the
+ * trailing {@code #} keeps JavaCPP's Loader from looking for a separate shared library at run time.
+ *
+ * <p>Thread-safe: every function is reentrant.
+ */
+@Platform(include = "jembed/jembed.h", link = "jembed_kernels#")
+@NoException
+public final class JembedNative {
+    static {
+        Loader.load();
+    }
+
+    private JembedNative() {}
+
+    @Name("jembed_variant_name")
+    public static native String variantName(int variant);
+
+    @Name("jembed_variant_supported")
+    public static native int variantSupported(int variant);
+
+    @Name("jembed_active_variant")
+    public static native int activeVariant();
+
+    @Name("jembed_select_variant")
+    public static native int selectVariant(int variant);
+
+    @Name("jembed_gather_f32_i64")
+    public static native long gatherF32I64(@Cast("const float*") long table, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long n, @Cast("float*") long out);
+
+    @Name("jembed_gather_f32_i32")
+    public static native long gatherF32I32(@Cast("const float*") long table, long numRows, long dim,
+                                           @Cast("const int32_t*") long idx, long n, @Cast("float*") long out);
+
+    @Name("jembed_gather_f64_i64")
+    public static native long gatherF64I64(@Cast("const double*") long table, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long n, @Cast("double*") long out);
+
+    @Name("jembed_gather_f64_i32")
+    public static native long gatherF64I32(@Cast("const double*") long table, long numRows, long dim,
+                                           @Cast("const int32_t*") long idx, long n, @Cast("double*") long out);
+
+    @Name("jembed_renorm_f32_i64")
+    public static native long renormF32I64(@Cast("float*") long table, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType);
+
+    @Name("jembed_renorm_f32_i32")
+    public static native long renormF32I32(@Cast("float*") long table, long numRows, long dim,
+                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType);
+
+    @Name("jembed_renorm_f64_i64")
+    public static native long renormF64I64(@Cast("double*") long table, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType);
+
+    @Name("jembed_renorm_f64_i32")
+    public static native long renormF64I32(@Cast("double*") long table, long numRows, long dim,
+                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType);
+
+    @Name("jembed_alloc")
+    public static native @Cast("intptr_t") long alloc(long bytes);
+
+    @Name("jembed_free")
+    public static native void free(@Cast("void*") long block);
+}

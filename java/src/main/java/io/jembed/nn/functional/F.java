@@ -1,0 +1,121 @@
+package io.jembed.nn.functional;
+
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import io.jembed.backend.Backend;
+import io.jembed.backend.Backends;
+import io.jembed.internal.EmbeddingChecks;
+import io.jembed.internal.TensorInternals;
+import java.util.Arrays;
+
+/**
+ * Functional forms of jembed's modules.
+ *
+ * <p>PyTorch equivalent: {@code torch.nn.functional} (imported as {@code F}).
+ *
+ * <p>Thread-safe as far as the tensors allow: concurrent lookups in one weight are safe; with {@code maxNorm} the
+ * weight is written, so such calls on a shared weight must be serialised by the caller (the {@code Embedding}
+ * module does this itself).
+ */
+public final class F {
+    private F() {}
+
+    /**
+     * Looks up rows of {@code weight} for every index in {@code input}.
+     *
+     * <p>PyTorch equivalent: {@code F.embedding(input, weight)}.
+     *
+     * @param input int64 or int32 indices of any shape (0-d and empty included)
+     * @param weight the table, shape {@code (V, H)}, any dtype
+     * @return a new tensor of shape {@code input.shape + (H,)} and the weight's dtype
+     * @throws IndexOutOfBoundsException if an index is negative or {@code >= V}
+     * @throws IllegalArgumentException if a dtype or shape is wrong
+     * @throws IllegalStateException if a tensor has been closed
+     */
+    public static Tensor embedding(Tensor input, Tensor weight) {
+        return embedding(input, weight, null, null, 2.0, false, false);
+    }
+
+    /** PyTorch equivalent: {@code F.embedding(input, weight, padding_idx=..., max_norm=..., ...)}. */
+    public static Tensor embedding(Tensor input, Tensor weight, EmbeddingFuncOptions options) {
+        return embedding(input, weight, options.paddingIdx(), options.maxNorm(), options.normType(),
+                options.scaleGradByFreq(), options.sparse());
+    }
+
+    /**
+     * PyTorch equivalent:
+     * {@code F.embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)}.
+     *
+     * <p>With {@code maxNorm}, the looked-up rows of {@code weight} whose {@code normType}-norm exceeds it are scaled
+     * in place to that norm before the lookup, as in PyTorch. Unlike PyTorch, every index is validated first, so a
+     * call that fails leaves the weight unchanged.
+     *
+     * @param paddingIdx {@code null} for none; must lie in {@code [-V, V)}
+     * @param maxNorm {@code null} for none; otherwise {@code >= 0}
+     * @param scaleGradByFreq affects only the gradient
+     * @param sparse affects only the gradient
+     */
+    public static Tensor embedding(Tensor input, Tensor weight, Long paddingIdx, Double maxNorm, double normType,
+                                   boolean scaleGradByFreq, boolean sparse) {
+        EmbeddingChecks.checkWeight(weight);
+        EmbeddingChecks.checkOpen(input, "input");
+        Tensor out = Torch.empty(weight.dtype(), outputShape(input, weight));
+        try {
+            embedding(input, weight, paddingIdx, maxNorm, normType, out);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * The same lookup into a caller-provided output, allocating nothing: the hot path. {@code out} must have the
+     * weight's dtype and shape {@code input.shape + (H,)}, and must not share memory with {@code input} or
+     * {@code weight}. A call that throws leaves {@code out} and {@code weight} unchanged.
+     */
+    public static void embedding(Tensor input, Tensor weight, Long paddingIdx, Double maxNorm, double normType,
+                                 Tensor out) {
+        EmbeddingChecks.checkWeight(weight);
+        long numRows = weight.size(0);
+        EmbeddingChecks.normalizePaddingIdx(paddingIdx, numRows);
+        EmbeddingChecks.checkRenormOptions(maxNorm, normType);
+        if (maxNorm != null && !weight.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
+        }
+        EmbeddingChecks.checkIndices(input, numRows, "embedding");
+        checkOutput(input, weight, out);
+        Backend backend = Backends.current();
+        if (maxNorm != null) {
+            backend.embeddingRenorm(weight, input, maxNorm, normType);
+        }
+        backend.embedding(weight, input, out);
+    }
+
+    private static long[] outputShape(Tensor input, Tensor weight) {
+        long[] shape = Arrays.copyOf(input.shape(), input.dim() + 1);
+        shape[input.dim()] = weight.size(1);
+        return shape;
+    }
+
+    private static void checkOutput(Tensor input, Tensor weight, Tensor out) {
+        EmbeddingChecks.checkOpen(out, "out");
+        if (out.dtype() != weight.dtype()) {
+            throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
+                    + out.dtype());
+        }
+        // Checked without allocating: out.shape must equal input.shape + (H,).
+        boolean shapeMatches = out.dim() == input.dim() + 1 && out.size(-1) == weight.size(1);
+        for (int d = 0; shapeMatches && d < input.dim(); d++) {
+            shapeMatches = out.size(d) == input.size(d);
+        }
+        if (!shapeMatches) {
+            throw new IllegalArgumentException("'out' must have shape " + Arrays.toString(outputShape(input, weight))
+                    + " (input.shape + (embedding_dim,)), got " + Arrays.toString(out.shape()));
+        }
+        if (TensorInternals.memory(out) == TensorInternals.memory(weight)
+                || TensorInternals.memory(out) == TensorInternals.memory(input)) {
+            throw new IllegalArgumentException("'out' must not be the weight or the input tensor");
+        }
+    }
+}

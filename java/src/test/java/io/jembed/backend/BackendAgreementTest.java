@@ -1,0 +1,185 @@
+package io.jembed.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jembed.DType;
+import io.jembed.Generator;
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native kernels, each variant forced in turn, against the Java reference on awkward sizes: gathers must be
+ * bit-identical; renorms agree to float rounding (float32: 2e-6 relative, float64: 1e-13 relative; the vector
+ * variants sum a row's norm in a different order from the scalar loop).
+ */
+class BackendAgreementTest {
+    private static final long[] DIMS = {1, 3, 7, 8, 9, 16, 31, 33, 64, 128, 1000};
+    private static final int[] BATCHES = {0, 1, 5, 100};
+
+    private Backend nativeBackend;
+    private String variantBefore;
+
+    @BeforeEach
+    void requireNative() {
+        Optional<Backend> found = Backends.nativeBackend();
+        assumeTrue(found.isPresent(), "native backend unavailable in this pass");
+        nativeBackend = found.get();
+        variantBefore = NativeBackend.activeKernels();
+    }
+
+    @AfterEach
+    void restoreVariant() {
+        if (variantBefore != null) {
+            NativeBackend.selectKernels(variantBefore);
+        }
+    }
+
+    @Test
+    void scalarVariantIsAlwaysSupported() {
+        List<String> supported = NativeBackend.supportedKernels();
+        assertTrue(supported.contains("scalar"), supported.toString());
+    }
+
+    @Test
+    void everyVariantGathersTheSameBitsAsJava() {
+        Generator g = new Generator(2024);
+        for (String variant : NativeBackend.supportedKernels()) {
+            NativeBackend.selectKernels(variant);
+            assertEquals(variant, NativeBackend.activeKernels());
+            for (DType weightType : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (DType indexType : new DType[] {DType.INT64, DType.INT32}) {
+                    for (long dim : DIMS) {
+                        for (int batch : BATCHES) {
+                            checkGather(g, variant, weightType, indexType, 37, dim, batch);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkGather(Generator g, String variant, DType weightType, DType indexType, long rows, long dim,
+                             int batch) {
+        try (Tensor weight = Torch.randn(g, weightType, rows, dim);
+             Tensor idx = randomIndices(g, indexType, rows, batch);
+             Tensor expected = Torch.empty(weightType, batch, dim);
+             Tensor actual = Torch.empty(weightType, batch, dim)) {
+            Backends.java().embedding(weight, idx, expected);
+            nativeBackend.embedding(weight, idx, actual);
+            String what = variant + " " + weightType + " " + indexType + " dim " + dim + " batch " + batch;
+            if (weightType == DType.FLOAT32) {
+                assertArrayEquals(bits(expected.toFloatArray()), bits(actual.toFloatArray()), what);
+            } else {
+                assertArrayEquals(bits(expected.toDoubleArray()), bits(actual.toDoubleArray()), what);
+            }
+        }
+    }
+
+    @Test
+    void everyVariantRenormsLikeJavaForEveryNormType() {
+        Generator g = new Generator(7);
+        double[] normTypes = {2, 1, 3, 0.5, 0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+        for (String variant : NativeBackend.supportedKernels()) {
+            NativeBackend.selectKernels(variant);
+            for (DType weightType : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (double p : normTypes) {
+                    for (long dim : DIMS) {
+                        checkRenorm(g, variant, weightType, p, dim);
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkRenorm(Generator g, String variant, DType weightType, double p, long dim) {
+        long rows = 23;
+        try (Tensor reference = Torch.randn(g, weightType, rows, dim);
+             Tensor tested = reference.clone();
+             Tensor idx = randomIndices(g, DType.INT64, rows, 40)) {
+            // A max_norm near the median norm, so that some rows are rescaled and some are not.
+            double maxNorm = p == 0 ? dim / 2.0 : Math.pow(dim, p == Double.POSITIVE_INFINITY ? 0 : 1 / Math.abs(p))
+                    * (p == Double.NEGATIVE_INFINITY ? 0.01 : 0.8);
+            Backends.java().embeddingRenorm(reference, idx, maxNorm, p);
+            nativeBackend.embeddingRenorm(tested, idx, maxNorm, p);
+            double rtol = weightType == DType.FLOAT32 ? 2e-6 : 1e-13;
+            double[] want = reference.toDoubleArray();
+            double[] got = tested.toDoubleArray();
+            for (int i = 0; i < want.length; i++) {
+                double tolerance = rtol * Math.max(Math.abs(want[i]), 1e-30);
+                assertEquals(want[i], got[i], tolerance, variant + " " + weightType + " p=" + p + " dim " + dim
+                        + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void aBadIndexIsReportedByTheKernelInsteadOfRead() {
+        try (Tensor weight = Torch.zeros(DType.FLOAT32, 4, 8);
+             Tensor idx = Torch.tensor(new long[] {1, 2, 4});
+             Tensor out = Torch.zeros(DType.FLOAT32, 3, 8)) {
+            // Bypasses F's validation on purpose: the kernel's own check is the last line of defence.
+            assertThrowsConcurrentModification(() -> nativeBackend.embedding(weight, idx, out));
+        }
+    }
+
+    private static void assertThrowsConcurrentModification(Runnable call) {
+        try {
+            call.run();
+        } catch (java.util.ConcurrentModificationException expected) {
+            assertTrue(expected.getMessage().contains("index 4 at flat position 2"), expected.getMessage());
+            return;
+        }
+        throw new AssertionError("expected the kernel to report index 4");
+    }
+
+    @Test
+    void anUndersizedOutputIsRefusedBeforeNativeCode() {
+        try (Tensor weight = Torch.zeros(DType.FLOAT32, 4, 8);
+             Tensor idx = Torch.tensor(new long[] {1, 2, 3});
+             Tensor out = Torch.zeros(DType.FLOAT32, 2, 8)) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> nativeBackend.embedding(weight, idx, out));
+            assertTrue(e.getMessage().contains("'out' must hold 3 x 8 elements"), e.getMessage());
+        }
+    }
+
+    static Tensor randomIndices(Generator g, DType type, long rows, int batch) {
+        long[] idx = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            // Half the draws repeat an earlier index, so duplicates are common.
+            idx[i] = i > 0 && g.nextDouble() < 0.5 ? idx[(int) (g.nextDouble() * i)] : (long) (g.nextDouble() * rows);
+        }
+        if (type == DType.INT64) {
+            return Torch.tensor(idx);
+        }
+        int[] narrow = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            narrow[i] = (int) idx[i];
+        }
+        return Torch.tensor(narrow);
+    }
+
+    private static int[] bits(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return bits;
+    }
+
+    private static long[] bits(double[] values) {
+        long[] bits = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Double.doubleToRawLongBits(values[i]);
+        }
+        return bits;
+    }
+}

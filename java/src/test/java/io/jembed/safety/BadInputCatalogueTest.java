@@ -1,0 +1,223 @@
+package io.jembed.safety;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import io.jembed.nn.Embedding;
+import io.jembed.nn.EmbeddingFromPretrainedOptions;
+import io.jembed.nn.EmbeddingOptions;
+import io.jembed.nn.functional.F;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What jembed rejects: one row per bad argument, with the exception type, a fragment of its message (which names the
+ * bad value and the valid range) and the check that the table is unchanged afterwards. The README links this file as
+ * the list of rejected inputs.
+ *
+ * <p>Every row runs against a fresh 10 x 3 table with {@code max_norm} set (so that a call that renormalised before
+ * failing would show) and a plain one.
+ */
+class BadInputCatalogueTest {
+
+    /** What a row does to the fixture. */
+    @FunctionalInterface
+    interface Call {
+        void run(Fixture f);
+    }
+
+    /** A 10 x 3 float table (rows with large norms), a module with max_norm over it, and a plain module. */
+    static final class Fixture implements AutoCloseable {
+        final Tensor weight = Torch.tensor(new float[] {
+            3, 4, 0, 6, 8, 0, 1, 1, 1, 5, 5, 5, 9, 0, 0, 0, 9, 0, 2, 2, 2, 7, 7, 7, 1, 2, 3, 4, 5, 6}, 10, 3);
+        final Embedding renorming = Embedding.fromPretrained(weight,
+                new EmbeddingFromPretrainedOptions().maxNorm(1.0));
+        final Embedding plain = Embedding.fromPretrained(weight);
+        final Tensor closed = Torch.tensor(new long[] {1});
+
+        Fixture() {
+            closed.close();
+        }
+
+        @Override
+        public void close() {
+            weight.close();
+        }
+    }
+
+    static Stream<Arguments> catalogue() {
+        List<Arguments> rows = new ArrayList<>();
+        // ---- indices
+        add(rows, "index equal to num_embeddings", IndexOutOfBoundsException.class, "index 10 at position [1]",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0, 10})));
+        add(rows, "index far above the table", IndexOutOfBoundsException.class, "valid indices are 0 to 9",
+                f -> f.plain.forward(Torch.tensor(new long[] {1L << 40})));
+        add(rows, "negative index -1 (only padding_idx wraps)", IndexOutOfBoundsException.class, "index -1",
+                f -> f.renorming.forward(Torch.tensor(new long[] {2, -1})));
+        add(rows, "Long.MIN_VALUE index", IndexOutOfBoundsException.class, "index " + Long.MIN_VALUE,
+                f -> f.renorming.forward(Torch.tensor(new long[] {Long.MIN_VALUE})));
+        add(rows, "negative int32 index", IndexOutOfBoundsException.class, "index -7",
+                f -> f.renorming.forward(Torch.tensor(new int[] {1, -7})));
+        add(rows, "int32 index too large", IndexOutOfBoundsException.class, "index 2147483647",
+                f -> f.plain.forward(Torch.tensor(new int[] {Integer.MAX_VALUE})));
+        add(rows, "bad index deep in a 3-D input names its position", IndexOutOfBoundsException.class,
+                "index 11 at position [1, 0, 1]",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0, 1, 2, 3, 4, 11, 6, 7}, 2, 2, 2)));
+        add(rows, "bad 0-d index", IndexOutOfBoundsException.class, "index 99 at position []",
+                f -> f.renorming.forward(Torch.scalarTensor(99)));
+        add(rows, "float indices", IllegalArgumentException.class,
+                "scalar types: Long, Int; but got torch.FloatTensor",
+                f -> f.renorming.forward(Torch.tensor(new float[] {1})));
+        add(rows, "double indices", IllegalArgumentException.class, "but got torch.DoubleTensor",
+                f -> f.plain.forward(Torch.tensor(new double[] {1})));
+        add(rows, "null input", IllegalArgumentException.class, "'input' must not be null",
+                f -> f.plain.forward(null));
+        add(rows, "closed input", IllegalStateException.class, "'input' has been closed",
+                f -> f.renorming.forward(f.closed));
+        add(rows, "any index in a table without rows", IndexOutOfBoundsException.class, "the weight has no rows",
+                f -> F.embedding(Torch.tensor(new long[] {0}), Torch.empty(DType.FLOAT32, 0, 3)));
+        // ---- F.embedding arguments
+        add(rows, "1-D weight", IllegalArgumentException.class, "'weight' must be 2-D, but got a 1-D tensor",
+                f -> F.embedding(Torch.tensor(new long[] {0}), Torch.tensor(new float[] {1, 2})));
+        add(rows, "3-D weight", IllegalArgumentException.class, "shape [1, 1, 1]",
+                f -> F.embedding(Torch.tensor(new long[] {0}), Torch.zeros(DType.FLOAT32, 1, 1, 1)));
+        add(rows, "0-d weight", IllegalArgumentException.class, "'weight' must be 2-D, but got a 0-D tensor",
+                f -> F.embedding(Torch.tensor(new long[] {0}), Torch.scalarTensor(1.0, DType.FLOAT32)));
+        add(rows, "null weight", IllegalArgumentException.class, "'weight' must not be null",
+                f -> F.embedding(Torch.tensor(new long[] {0}), null));
+        add(rows, "padding_idx = num_embeddings in F", IllegalArgumentException.class,
+                "Padding_idx must be within num_embeddings: got 10, expected a value in [-10, 9]",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, 10L, 1.0, 2.0, false, false));
+        add(rows, "padding_idx below -num_embeddings in F", IllegalArgumentException.class, "got -11",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, -11L, 1.0, 2.0, false, false));
+        add(rows, "negative max_norm", IllegalArgumentException.class, "max_norm must be >= 0 (or absent), got -1.0",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, null, -1.0, 2.0, false, false));
+        add(rows, "NaN max_norm", IllegalArgumentException.class, "got NaN",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, null, Double.NaN, 2.0, false, false));
+        add(rows, "NaN norm_type", IllegalArgumentException.class, "norm_type must be a number",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, null, 1.0, Double.NaN, false, false));
+        add(rows, "max_norm with an integer weight", IllegalArgumentException.class,
+                "max_norm needs a floating-point weight, got torch.int64",
+                f -> F.embedding(Torch.tensor(new long[] {0}), Torch.tensor(new long[][] {{1}}), null, 1.0, 2.0,
+                        false, false));
+        // ---- caller-provided output
+        add(rows, "output of the wrong shape", IllegalArgumentException.class, "'out' must have shape [2, 3]",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0, 1}), Torch.empty(DType.FLOAT32, 2, 4)));
+        add(rows, "output of the wrong rank", IllegalArgumentException.class, "got [6]",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0, 1}), Torch.empty(DType.FLOAT32, 6)));
+        add(rows, "output of the wrong dtype", IllegalArgumentException.class,
+                "'out' must have the weight's dtype torch.float32, got torch.float64",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0, 1}), Torch.empty(DType.FLOAT64, 2, 3)));
+        add(rows, "output that is the weight", IllegalArgumentException.class, "must not be the weight",
+                f -> f.renorming.forward(Torch.arange(10, DType.INT64), f.weight));
+        add(rows, "closed output", IllegalStateException.class, "'out' has been closed", f -> {
+            Tensor out = Torch.empty(DType.FLOAT32, 1, 3);
+            out.close();
+            f.renorming.forward(Torch.tensor(new long[] {0}), out);
+        });
+        add(rows, "null output", IllegalArgumentException.class, "'out' must not be null",
+                f -> f.renorming.forward(Torch.tensor(new long[] {0}), null));
+        // ---- module construction
+        add(rows, "negative num_embeddings", IllegalArgumentException.class, "num_embeddings=-1",
+                f -> new Embedding(-1, 3));
+        add(rows, "negative embedding_dim", IllegalArgumentException.class, "embedding_dim=-5",
+                f -> new Embedding(3, -5));
+        add(rows, "padding_idx = num_embeddings", IllegalArgumentException.class,
+                "Padding_idx must be within num_embeddings: got 25, expected a value in [-10, 9]",
+                f -> new Embedding(new EmbeddingOptions(10, 3).paddingIdx(25)));
+        add(rows, "padding_idx = -num_embeddings - 1", IllegalArgumentException.class, "got -25",
+                f -> new Embedding(new EmbeddingOptions(10, 3).paddingIdx(-25)));
+        add(rows, "integer dtype for a new module", IllegalArgumentException.class,
+                "dtype must be floating point (float32 or float64), got torch.int64",
+                f -> new Embedding(new EmbeddingOptions(10, 3).dtype(DType.INT64)));
+        add(rows, "module max_norm negative", IllegalArgumentException.class, "got -0.5",
+                f -> new Embedding(new EmbeddingOptions(10, 3).maxNorm(-0.5)));
+        add(rows, "module norm_type NaN", IllegalArgumentException.class, "got NaN",
+                f -> new Embedding(new EmbeddingOptions(10, 3).normType(Double.NaN)));
+        add(rows, "_weight of the wrong shape", IllegalArgumentException.class,
+                "Shape of weight does not match num_embeddings and embedding_dim: expected [10, 4], got [10, 3]",
+                f -> new Embedding(new EmbeddingOptions(10, 4).weight(f.weight)));
+        add(rows, "from_pretrained of a 1-D tensor", IllegalArgumentException.class,
+                "Embeddings parameter is expected to be 2-dimensional, got shape [3]",
+                f -> Embedding.fromPretrained(Torch.tensor(new float[] {1, 2, 3})));
+        add(rows, "from_pretrained with padding_idx out of range", IllegalArgumentException.class, "got 10",
+                f -> Embedding.fromPretrained(f.weight, new EmbeddingFromPretrainedOptions().paddingIdx(10)));
+        add(rows, "from_pretrained of a closed tensor", IllegalStateException.class, "'embeddings' has been closed",
+                f -> {
+                    Tensor gone = Torch.zeros(DType.FLOAT32, 2, 2);
+                    gone.close();
+                    Embedding.fromPretrained(gone);
+                });
+        add(rows, "setWeight of the wrong shape", IllegalArgumentException.class, "expected [10, 3], got [3, 10]",
+                f -> f.plain.setWeight(Torch.zeros(DType.FLOAT32, 3, 10)));
+        // ---- tensors
+        add(rows, "negative dimension", IllegalArgumentException.class,
+                "Trying to create tensor with negative dimension -2: [3, -2]",
+                f -> Torch.zeros(DType.FLOAT32, 3, -2));
+        add(rows, "element count overflowing long", IllegalArgumentException.class, "elements",
+                f -> Torch.empty(DType.FLOAT32, Long.MAX_VALUE / 2, 4));
+        add(rows, "byte size overflowing long", IllegalArgumentException.class, "needs more than",
+                f -> Torch.empty(DType.FLOAT64, Long.MAX_VALUE / 4));
+        add(rows, "data that does not fill the shape", IllegalArgumentException.class,
+                "shape [2, 2] is invalid for input of size 3", f -> Torch.tensor(new float[] {1, 2, 3}, 2, 2));
+        add(rows, "ragged 2-D array", IllegalArgumentException.class, "expected sequence of length 2 at dim 1 (got 1)",
+                f -> Torch.tensor(new long[][] {{1, 2}, {3}}));
+        add(rows, "copyFrom of the wrong length", IllegalArgumentException.class, "expected 30 values",
+                f -> f.weight.copyFrom(new float[29]));
+        add(rows, "copyFrom of the wrong type", IllegalArgumentException.class,
+                "cannot copy torch.int64 values into a tensor of torch.float32", f -> f.weight.copyFrom(new long[30]));
+        add(rows, "element index out of bounds", IndexOutOfBoundsException.class,
+                "index 10 is out of bounds for dimension 0 with size 10", f -> f.weight.getDouble(10, 0));
+        add(rows, "wrong number of element indices", IllegalArgumentException.class, "expected 2 indices",
+                f -> f.weight.getDouble(1));
+        add(rows, "normal_ with negative std", IllegalArgumentException.class, "std >= 0.0, but found std -1.0",
+                f -> Torch.empty(DType.FLOAT32, 2).normal_(0, -1));
+        add(rows, "uniform_ with from > to", IllegalArgumentException.class, "from=1.0 > to=0.0",
+                f -> Torch.empty(DType.FLOAT32, 2).uniform_(1, 0));
+        add(rows, "normal_ on an integer tensor", IllegalArgumentException.class, "needs a floating-point tensor",
+                f -> Torch.empty(DType.INT64, 2).normal_(0, 1));
+        add(rows, "item of a tensor with several elements", IllegalStateException.class,
+                "a Tensor with 30 elements cannot be converted to Scalar", f -> f.weight.item());
+        add(rows, "dimension out of range", IndexOutOfBoundsException.class,
+                "expected to be in range of [-2, 1], but got 2", f -> f.weight.size(2));
+        add(rows, "use of a closed tensor", IllegalStateException.class, "closed", f -> f.closed.toLongArray());
+        add(rows, "forward after the module's own weight was closed", IllegalStateException.class,
+                "weight has been closed", f -> {
+                    Embedding own = new Embedding(3, 2);
+                    own.close();
+                    own.forward(Torch.tensor(new long[] {0}));
+                });
+        return rows.stream();
+    }
+
+    private static void add(List<Arguments> rows, String name, Class<? extends Throwable> type, String fragment,
+                            Call call) {
+        rows.add(Arguments.of(name, type, fragment, call));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogue")
+    void rejectsWithAClearMessageAndChangesNothing(String name, Class<? extends Throwable> type, String fragment,
+                                                   Call call) {
+        try (Fixture f = new Fixture()) {
+            float[] before = f.weight.toFloatArray();
+            Throwable thrown = assertThrows(type, () -> call.run(f), name);
+            assertTrue(thrown.getMessage() != null && thrown.getMessage().contains(fragment),
+                    () -> name + ": message '" + thrown.getMessage() + "' lacks '" + fragment + "'");
+            assertArrayEquals(before, f.weight.toFloatArray(), name + ": the weight changed");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void catalogueHasAtLeastFortyRows() {
+        assertTrue(catalogue().count() >= 40);
+    }
+}

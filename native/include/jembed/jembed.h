@@ -1,0 +1,77 @@
+/*
+ * jembed native kernels: the C ABI that the Java binding (io.jembed.internal.nativebinding.JembedNative) calls.
+ *
+ * Contract shared by every entry point:
+ *  - Tables are row-major and contiguous: row r of a (num_rows x dim) table starts at table + r * dim.
+ *  - Java validates every argument before calling. The kernels still bounds-check each index as they load it
+ *    (one unsigned compare, which also rejects negatives), because the index buffer is caller memory that another
+ *    thread may rewrite between Java's check and the kernel's read; a bad index is reported, never dereferenced.
+ *  - Kernels never allocate on the gather path. Renorm needs one sorted copy of the indices and allocates it.
+ *  - No C++ exception crosses this boundary.
+ */
+#ifndef JEMBED_JEMBED_H
+#define JEMBED_JEMBED_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returned by every kernel that succeeded. Any value >= 0 is the position (in the index buffer) of the first
+ * index found outside [0, num_rows); JEMBED_ERR_ALLOC means scratch memory could not be allocated. */
+#define JEMBED_OK (-1)
+#define JEMBED_ERR_ALLOC (-2)
+
+/* Kernel variants, in increasing order of instruction-set requirements. */
+#define JEMBED_VARIANT_SCALAR 0
+#define JEMBED_VARIANT_AVX2 1
+#define JEMBED_VARIANT_AVX512 2
+#define JEMBED_VARIANT_COUNT 3
+
+/* Name of a variant ("scalar", "avx2", "avx512"), or "" when out of range. */
+const char* jembed_variant_name(int variant);
+
+/* 1 when this build contains the variant and the running CPU (and OS) can execute it. */
+int jembed_variant_supported(int variant);
+
+/* The variant in use. On first use it is chosen from the environment variable JEMBED_KERNELS
+ * ("scalar", "avx2", "avx512"; ignored when unsupported) or else the best supported one. */
+int jembed_active_variant(void);
+
+/* Forces a variant for all later calls. Returns 0 on success, -1 if the variant is not supported. */
+int jembed_select_variant(int variant);
+
+/* out[i*dim .. i*dim+dim) = table[idx[i]*dim .. +dim) for i in [0, n). */
+int64_t jembed_gather_f32_i64(const float* table, int64_t num_rows, int64_t dim,
+                              const int64_t* idx, int64_t n, float* out);
+int64_t jembed_gather_f32_i32(const float* table, int64_t num_rows, int64_t dim,
+                              const int32_t* idx, int64_t n, float* out);
+int64_t jembed_gather_f64_i64(const double* table, int64_t num_rows, int64_t dim,
+                              const int64_t* idx, int64_t n, double* out);
+int64_t jembed_gather_f64_i32(const double* table, int64_t num_rows, int64_t dim,
+                              const int32_t* idx, int64_t n, double* out);
+
+/* PyTorch's embedding_renorm_: for every distinct idx value r, if the norm_type-norm of row r is strictly greater
+ * than max_norm, multiply the row in place by max_norm / (norm + 1e-7). norm_type may be any double including
+ * +inf (max |x|), -inf (min |x|), 0 (count of non-zeros). float32 rows accumulate their norm in float, float64 rows
+ * in double, as PyTorch's CPU norm does. */
+int64_t jembed_renorm_f32_i64(float* table, int64_t num_rows, int64_t dim,
+                              const int64_t* idx, int64_t n, double max_norm, double norm_type);
+int64_t jembed_renorm_f32_i32(float* table, int64_t num_rows, int64_t dim,
+                              const int32_t* idx, int64_t n, double max_norm, double norm_type);
+int64_t jembed_renorm_f64_i64(double* table, int64_t num_rows, int64_t dim,
+                              const int64_t* idx, int64_t n, double max_norm, double norm_type);
+int64_t jembed_renorm_f64_i32(double* table, int64_t num_rows, int64_t dim,
+                              const int32_t* idx, int64_t n, double max_norm, double norm_type);
+
+/* 64-byte aligned, uninitialised memory; blocks of 2 MiB or more are advised to use transparent huge pages.
+ * NULL on failure or bytes < 0; bytes == 0 gives a valid 64-byte block, so that an empty tensor has an address. */
+void* jembed_alloc(int64_t bytes);
+void jembed_free(void* block);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

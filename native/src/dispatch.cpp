@@ -1,0 +1,126 @@
+// Chooses the kernel variant once, from CPU detection or the JEMBED_KERNELS environment variable, and routes the
+// C ABI's gather entry points through it. Baseline code: it must run on any CPU of the target.
+#include <atomic>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jembed/jembed.h"
+#include "kernel_table.h"
+
+namespace jembed {
+namespace {
+
+#define JEMBED_TABLE(ns)                                                                                      \
+  KernelTable {                                                                                               \
+    #ns, ns::gather_f32_i64, ns::gather_f32_i32, ns::gather_f64_i64, ns::gather_f64_i32, ns::row_norm_f32,    \
+        ns::row_norm_f64                                                                                      \
+  }
+
+const KernelTable kTables[JEMBED_VARIANT_COUNT] = {
+    JEMBED_TABLE(scalar),
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+    JEMBED_TABLE(avx2),
+    JEMBED_TABLE(avx512),
+#else
+    JEMBED_TABLE(scalar),
+    JEMBED_TABLE(scalar),
+#endif
+};
+
+bool cpu_supports(int variant) {
+  switch (variant) {
+    case JEMBED_VARIANT_SCALAR:
+      return true;
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+    // __builtin_cpu_supports also checks that the OS saves the wider registers (XGETBV).
+    case JEMBED_VARIANT_AVX2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case JEMBED_VARIANT_AVX512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    default:
+      return false;
+  }
+}
+
+int initial_variant() {
+  const char* forced = getenv("JEMBED_KERNELS");
+  if (forced != nullptr) {
+    for (int v = 0; v < JEMBED_VARIANT_COUNT; ++v) {
+      if (strcmp(forced, jembed_variant_name(v)) == 0 && cpu_supports(v)) {
+        return v;
+      }
+    }
+  }
+  for (int v = JEMBED_VARIANT_COUNT - 1; v > 0; --v) {
+    if (cpu_supports(v)) {
+      return v;
+    }
+  }
+  return JEMBED_VARIANT_SCALAR;
+}
+
+std::atomic<int>& active_variant_slot() {
+  // Initialised once, thread-safely, on first use.
+  static std::atomic<int> slot{initial_variant()};
+  return slot;
+}
+
+}  // namespace
+
+const KernelTable& active_kernels() {
+  return kTables[active_variant_slot().load(std::memory_order_relaxed)];
+}
+
+}  // namespace jembed
+
+extern "C" {
+
+const char* jembed_variant_name(int variant) {
+  switch (variant) {
+    case JEMBED_VARIANT_SCALAR: return "scalar";
+    case JEMBED_VARIANT_AVX2: return "avx2";
+    case JEMBED_VARIANT_AVX512: return "avx512";
+    default: return "";
+  }
+}
+
+int jembed_variant_supported(int variant) {
+  return jembed::cpu_supports(variant) ? 1 : 0;
+}
+
+int jembed_active_variant(void) {
+  return jembed::active_variant_slot().load(std::memory_order_relaxed);
+}
+
+int jembed_select_variant(int variant) {
+  if (!jembed::cpu_supports(variant)) {
+    return -1;
+  }
+  jembed::active_variant_slot().store(variant, std::memory_order_relaxed);
+  return 0;
+}
+
+int64_t jembed_gather_f32_i64(const float* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                              float* out) {
+  return jembed::active_kernels().gather_f32_i64(table, rows, dim, idx, n, out);
+}
+
+int64_t jembed_gather_f32_i32(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                              float* out) {
+  return jembed::active_kernels().gather_f32_i32(table, rows, dim, idx, n, out);
+}
+
+int64_t jembed_gather_f64_i64(const double* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                              double* out) {
+  return jembed::active_kernels().gather_f64_i64(table, rows, dim, idx, n, out);
+}
+
+int64_t jembed_gather_f64_i32(const double* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                              double* out) {
+  return jembed::active_kernels().gather_f64_i32(table, rows, dim, idx, n, out);
+}
+
+}  // extern "C"

@@ -1,0 +1,51 @@
+// The kernels of each instruction-set variant, and the table that dispatch.cpp fills from them once.
+// Shared by every translation unit, so it declares only plain functions and types: no inline code, no templates.
+#ifndef JEMBED_KERNEL_TABLE_H
+#define JEMBED_KERNEL_TABLE_H
+
+#include <stdint.h>
+
+namespace jembed {
+
+// Rows this many lookups ahead are prefetched by the gathers.
+constexpr int64_t kPrefetchDistance = 16;
+// Prefetching covers at most this many bytes of a row; the hardware prefetcher follows the rest.
+constexpr int64_t kPrefetchBytes = 1024;
+
+#define JEMBED_DECLARE_VARIANT(ns)                                                                              \
+  namespace ns {                                                                                                \
+  int64_t gather_f32_i64(const float* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,          \
+                         float* out);                                                                           \
+  int64_t gather_f32_i32(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,          \
+                         float* out);                                                                           \
+  int64_t gather_f64_i64(const double* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,         \
+                         double* out);                                                                          \
+  int64_t gather_f64_i32(const double* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,         \
+                         double* out);                                                                          \
+  /* The norm_type-norm of one row, accumulated in the row's precision, widened to double. */                   \
+  double row_norm_f32(const float* row, int64_t dim, double norm_type);                                         \
+  double row_norm_f64(const double* row, int64_t dim, double norm_type);                                        \
+  }
+
+JEMBED_DECLARE_VARIANT(scalar)
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+JEMBED_DECLARE_VARIANT(avx2)
+JEMBED_DECLARE_VARIANT(avx512)
+#endif
+
+struct KernelTable {
+  const char* name;
+  int64_t (*gather_f32_i64)(const float*, int64_t, int64_t, const int64_t*, int64_t, float*);
+  int64_t (*gather_f32_i32)(const float*, int64_t, int64_t, const int32_t*, int64_t, float*);
+  int64_t (*gather_f64_i64)(const double*, int64_t, int64_t, const int64_t*, int64_t, double*);
+  int64_t (*gather_f64_i32)(const double*, int64_t, int64_t, const int32_t*, int64_t, double*);
+  double (*row_norm_f32)(const float*, int64_t, double);
+  double (*row_norm_f64)(const double*, int64_t, double);
+};
+
+// The table in use (dispatch.cpp).
+const KernelTable& active_kernels();
+
+}  // namespace jembed
+
+#endif

@@ -1,0 +1,78 @@
+// PyTorch's embedding_renorm_ (aten/src/ATen/native/Embedding.cpp): each distinct looked-up row whose norm is strictly
+// greater than max_norm is scaled in place by max_norm / (norm + 1e-7). The row norms come from the active variant;
+// sorting and scaling are baseline code.
+#include <algorithm>
+#include <new>
+#include <vector>
+
+#include "jembed/jembed.h"
+#include "kernel_table.h"
+
+namespace jembed {
+namespace {
+
+template <typename I>
+int64_t first_out_of_range(const I* idx, int64_t n, int64_t rows) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (static_cast<uint64_t>(static_cast<int64_t>(idx[i])) >= static_cast<uint64_t>(rows)) {
+      return i;
+    }
+  }
+  return JEMBED_OK;
+}
+
+template <typename T, typename I, typename RowNorm>
+int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, double max_norm, double norm_type,
+               RowNorm row_norm) {
+  try {
+    // A private copy: checked and then used, so a concurrent rewrite of the caller's buffer cannot reach memory.
+    std::vector<int64_t> sorted(idx, idx + n);
+    const int64_t bad = first_out_of_range(sorted.data(), n, rows);
+    if (bad != JEMBED_OK) {
+      return bad;
+    }
+    std::sort(sorted.begin(), sorted.end());
+    // Each row once: a second scaling could change a row whose rounded norm still exceeds max_norm.
+    const auto end = std::unique(sorted.begin(), sorted.end());
+    for (auto it = sorted.begin(); it != end; ++it) {
+      T* row = table + *it * dim;
+      const double norm = row_norm(row, dim, norm_type);
+      if (norm > max_norm) {
+        const T scale = static_cast<T>(max_norm / (norm + 1e-7));
+        for (int64_t j = 0; j < dim; ++j) {
+          row[j] *= scale;
+        }
+      }
+    }
+    return JEMBED_OK;
+  } catch (const std::bad_alloc&) {
+    return JEMBED_ERR_ALLOC;
+  }
+}
+
+}  // namespace
+}  // namespace jembed
+
+extern "C" {
+
+int64_t jembed_renorm_f32_i64(float* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                              double max_norm, double norm_type) {
+  return jembed::renorm(table, rows, dim, idx, n, max_norm, norm_type, jembed::active_kernels().row_norm_f32);
+}
+
+int64_t jembed_renorm_f32_i32(float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                              double max_norm, double norm_type) {
+  return jembed::renorm(table, rows, dim, idx, n, max_norm, norm_type, jembed::active_kernels().row_norm_f32);
+}
+
+int64_t jembed_renorm_f64_i64(double* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                              double max_norm, double norm_type) {
+  return jembed::renorm(table, rows, dim, idx, n, max_norm, norm_type, jembed::active_kernels().row_norm_f64);
+}
+
+int64_t jembed_renorm_f64_i32(double* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                              double max_norm, double norm_type) {
+  return jembed::renorm(table, rows, dim, idx, n, max_norm, norm_type, jembed::active_kernels().row_norm_f64);
+}
+
+}  // extern "C"
