@@ -13,7 +13,7 @@ namespace {
 #define JEMBED_TABLE(ns)                                                                                      \
   KernelTable {                                                                                               \
     #ns, ns::gather_f32_i64, ns::gather_f32_i32, ns::gather_f64_i64, ns::gather_f64_i32, ns::row_norm_f32,    \
-        ns::row_norm_f64                                                                                      \
+        ns::row_norm_f64, ns::add_row_f32, ns::add_row_f64, ns::fma_row_f32, ns::fma_row_f64                  \
   }
 
 const KernelTable kTables[JEMBED_VARIANT_COUNT] = {

@@ -25,6 +25,11 @@ constexpr int64_t kPrefetchBytes = 1024;
   /* The norm_type-norm of one row, accumulated in the row's precision, widened to double. */                   \
   double row_norm_f32(const float* row, int64_t dim, double norm_type);                                         \
   double row_norm_f64(const double* row, int64_t dim, double norm_type);                                        \
+  /* acc[j] += x[j], and acc[j] = fma(x[j], alpha, acc[j]) (one rounding, as PyTorch's vectorised add_stub). */ \
+  void add_row_f32(float* acc, const float* x, int64_t dim);                                                    \
+  void add_row_f64(double* acc, const double* x, int64_t dim);                                                  \
+  void fma_row_f32(float* acc, const float* x, float alpha, int64_t dim);                                       \
+  void fma_row_f64(double* acc, const double* x, double alpha, int64_t dim);                                    \
   }
 
 JEMBED_DECLARE_VARIANT(scalar)
@@ -41,6 +46,10 @@ struct KernelTable {
   int64_t (*gather_f64_i32)(const double*, int64_t, int64_t, const int32_t*, int64_t, double*);
   double (*row_norm_f32)(const float*, int64_t, double);
   double (*row_norm_f64)(const double*, int64_t, double);
+  void (*add_row_f32)(float*, const float*, int64_t);
+  void (*add_row_f64)(double*, const double*, int64_t);
+  void (*fma_row_f32)(float*, const float*, float, int64_t);
+  void (*fma_row_f64)(double*, const double*, double, int64_t);
 };
 
 // The table in use (dispatch.cpp).

@@ -48,6 +48,10 @@ struct Gathers<float> {
   static int64_t renorm32(float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
     return jembed_renorm_f32_i32(t, r, d, i, n, m, p);
   }
+  static int64_t backward(float* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const float* go, int64_t pad,
+                          int scale, int64_t owners, int64_t owner) {
+    return jembed_dense_backward_f32_i64(gw, r, d, i, n, go, pad, scale, owners, owner);
+  }
   static constexpr double kTolerance = 1e-5;
 };
 template <>
@@ -63,6 +67,10 @@ struct Gathers<double> {
   }
   static int64_t renorm32(double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
     return jembed_renorm_f64_i32(t, r, d, i, n, m, p);
+  }
+  static int64_t backward(double* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const double* go,
+                          int64_t pad, int scale, int64_t owners, int64_t owner) {
+    return jembed_dense_backward_f64_i64(gw, r, d, i, n, go, pad, scale, owners, owner);
   }
   static constexpr double kTolerance = 1e-12;
 };
@@ -196,6 +204,50 @@ void test_renorm(int variant, std::mt19937_64& rng, const char* type) {
         std::string(jembed_variant_name(variant)) + " renorm " + type + " with a bad index changes nothing");
 }
 
+// The backward accumulates with exact operations (add, or one fused multiply-add), so every variant and every split
+// of rows among owners must give the same bits as the scalar variant on one owner.
+template <typename T>
+void test_backward(int variant, std::mt19937_64& rng, const char* type) {
+  for (int64_t dim : kDims) {
+    for (int64_t n : kBatches) {
+      for (int scale : {0, 1}) {
+        const auto grad_out = random_table<T>(rng, n, dim);
+        const auto idx = random_indices(rng, kRows, n);
+        const int64_t pad = n > 0 ? idx[0] : -1;
+        auto expected = random_table<T>(rng, kRows, dim);  // accumulates onto an existing gradient
+        auto actual = expected;
+        jembed_select_variant(JEMBED_VARIANT_SCALAR);
+        int64_t s1 = Gathers<T>::backward(expected.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale, 1, 0);
+        jembed_select_variant(variant);
+        int64_t s2 = JEMBED_OK;
+        for (int64_t owner = 0; owner < 3; ++owner) {
+          const int64_t s = Gathers<T>::backward(actual.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale,
+                                                 3, owner);
+          s2 = s == JEMBED_OK ? s2 : s;
+        }
+        const std::string what = std::string(jembed_variant_name(variant)) + " backward " + type + " dim " +
+                                 std::to_string(dim) + " n " + std::to_string(n) + (scale ? " scaled" : "");
+        check(s1 == JEMBED_OK && s2 == JEMBED_OK, what + ": status");
+        check(memcmp(expected.data(), actual.data(), expected.size() * sizeof(T)) == 0,
+              what + ": 3 owners on this variant differ from 1 owner on scalar");
+      }
+    }
+  }
+  // Embedding(3, 6, padding_idx=0, scale_grad_by_freq=True), input [[2, 1, 0, 2]], upstream ones: rows 0, 1, 1.
+  jembed_select_variant(variant);
+  std::vector<T> gw(18, T(0));
+  std::vector<T> ones(24, T(1));
+  std::vector<int64_t> idx = {2, 1, 0, 2};
+  Gathers<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), 0, 1, 1, 0);
+  check(gw[0] == 0 && gw[5] == 0 && gw[6] == 1 && gw[11] == 1 && gw[12] == 1 && gw[17] == 1,
+        std::string(jembed_variant_name(variant)) + " backward " + type + " scale_grad_by_freq example");
+  std::vector<int64_t> bad = {0, 3};
+  check(Gathers<T>::backward(gw.data(), 3, 6, bad.data(), 2, ones.data(), -1, 0, 1, 0) == 1 && gw[6] == 1,
+        std::string(type) + " backward reports a bad index and changes nothing");
+  check(Gathers<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), -1, 0, 2, 2) == JEMBED_ERR_ARGUMENT,
+        std::string(type) + " backward refuses owner >= owners");
+}
+
 void test_hand_computed_p_half() {
   // a = [[1,2,3],[4,5,6]], p = 0.5, max_norm = 2 (PyTorch's test_embedding_from_pretrained_options).
   std::vector<double> a = {1, 2, 3, 4, 5, 6};
@@ -244,6 +296,8 @@ int main(int argc, char** argv) {
     test_gather<double>(v, rng, "f64");
     test_renorm<float>(v, rng, "f32");
     test_renorm<double>(v, rng, "f64");
+    test_backward<float>(v, rng, "f32");
+    test_backward<double>(v, rng, "f64");
   }
   test_hand_computed_p_half();
   test_alloc();

@@ -22,6 +22,8 @@ extern "C" {
  * index found outside [0, num_rows); JEMBED_ERR_ALLOC means scratch memory could not be allocated. */
 #define JEMBED_OK (-1)
 #define JEMBED_ERR_ALLOC (-2)
+/* An argument outside its documented domain (e.g. owner >= owners). Java validates first, so this means a bug. */
+#define JEMBED_ERR_ARGUMENT (-3)
 
 /* Kernel variants, in increasing order of instruction-set requirements. */
 #define JEMBED_VARIANT_SCALAR 0
@@ -64,6 +66,26 @@ int64_t jembed_renorm_f64_i64(double* table, int64_t num_rows, int64_t dim,
                               const int64_t* idx, int64_t n, double max_norm, double norm_type);
 int64_t jembed_renorm_f64_i32(double* table, int64_t num_rows, int64_t dim,
                               const int32_t* idx, int64_t n, double max_norm, double norm_type);
+
+/* PyTorch's embedding_dense_backward, accumulating into an existing gradient instead of a fresh zero tensor, so that
+ * the cost grows with n * dim and not with the table:
+ *   for i in [0, n) in input order, r = idx[i], r != padding_idx (-1 for none), r % owners == owner:
+ *     grad_weight[r] += grad_out[i]                                   (scale_grad_by_freq == 0)
+ *     grad_weight[r] = fma(grad_out[i], 1 / count(r), grad_weight[r])  (scale_grad_by_freq != 0; count over all of idx)
+ * Each row accumulates in input order, so splitting rows among `owners` threads (each calling with its own `owner`)
+ * gives the same bits as one thread. scale_grad_by_freq allocates a sorted copy of the indices. */
+int64_t jembed_dense_backward_f32_i64(float* grad_weight, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                      int64_t n, const float* grad_out, int64_t padding_idx,
+                                      int scale_grad_by_freq, int64_t owners, int64_t owner);
+int64_t jembed_dense_backward_f32_i32(float* grad_weight, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                      int64_t n, const float* grad_out, int64_t padding_idx,
+                                      int scale_grad_by_freq, int64_t owners, int64_t owner);
+int64_t jembed_dense_backward_f64_i64(double* grad_weight, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                      int64_t n, const double* grad_out, int64_t padding_idx,
+                                      int scale_grad_by_freq, int64_t owners, int64_t owner);
+int64_t jembed_dense_backward_f64_i32(double* grad_weight, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                      int64_t n, const double* grad_out, int64_t padding_idx,
+                                      int scale_grad_by_freq, int64_t owners, int64_t owner);
 
 /* 64-byte aligned, uninitialised memory; blocks of 2 MiB or more are advised to use transparent huge pages.
  * NULL on failure or bytes < 0; bytes == 0 gives a valid 64-byte block, so that an empty tensor has an address. */

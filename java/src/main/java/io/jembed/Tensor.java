@@ -1,5 +1,6 @@
 package io.jembed;
 
+import io.jembed.autograd.GradFn;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
 import java.util.Arrays;
@@ -29,6 +30,21 @@ public final class Tensor implements AutoCloseable {
             public Tensor wrap(DType dtype, long[] shape, Memory memory) {
                 return new Tensor(dtype, shape.clone(), Shapes.numel(shape), memory);
             }
+
+            @Override
+            public void setGradFn(Tensor tensor, GradFn gradFn) {
+                tensor.gradFn = gradFn;
+            }
+
+            @Override
+            public Tensor denseGradForRows(Tensor leaf, Tensor rows) {
+                return leaf.gradients().denseForRows(leaf, rows);
+            }
+
+            @Override
+            public void accumulateSparseGrad(Tensor leaf, SparseTensor gradient) {
+                leaf.gradients().accumulateSparse(leaf, gradient);
+            }
         });
     }
 
@@ -36,6 +52,9 @@ public final class Tensor implements AutoCloseable {
     private final long[] shape;
     private final long numel;
     private final Memory memory;
+    private volatile boolean requiresGrad;
+    private GradFn gradFn;
+    private Gradients gradients;
 
     private Tensor(DType dtype, long[] shape, long numel, Memory memory) {
         this.dtype = dtype;
@@ -406,6 +425,93 @@ public final class Tensor implements AutoCloseable {
         return copy;
     }
 
+    // ---- gradients -----------------------------------------------------------------------------------------
+
+    /** PyTorch equivalent: {@code tensor.requires_grad}. */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /**
+     * PyTorch equivalent: {@code tensor.requires_grad_(flag)}: operators record a backward function on outputs
+     * computed from this tensor.
+     *
+     * @throws IllegalArgumentException if {@code flag} is true and the dtype is not floating point
+     */
+    public Tensor requiresGrad_(boolean flag) {
+        if (flag && !dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("only Tensors of floating point dtype can require gradients, got "
+                    + dtype);
+        }
+        requiresGrad = flag;
+        return this;
+    }
+
+    /** PyTorch equivalent: {@code tensor.grad_fn}; {@code null} for leaves and for outputs that need no gradient. */
+    public GradFn gradFn() {
+        return gradFn;
+    }
+
+    /**
+     * Back-propagates {@code gradient} (the gradient of a loss with respect to this tensor, same shape and dtype)
+     * into the leaves this tensor was computed from, accumulating into their {@link #grad()}.
+     *
+     * <p>PyTorch equivalent: {@code tensor.backward(gradient)}. Calling it again accumulates again, as autograd
+     * does with {@code retain_graph=True}.
+     *
+     * @throws IllegalStateException if this tensor has no backward function
+     */
+    public void backward(Tensor gradient) {
+        checkOpen();
+        if (gradFn == null) {
+            throw new IllegalStateException("element 0 of tensors does not require grad and does not have a grad_fn");
+        }
+        if (gradient == null || !Arrays.equals(shape, gradient.shape) || gradient.dtype != dtype) {
+            throw new IllegalArgumentException("the gradient must have this tensor's shape " + Shapes.toString(shape)
+                    + " and dtype " + dtype + ", got " + (gradient == null ? "null"
+                    : Shapes.toString(gradient.shape) + " of " + gradient.dtype));
+        }
+        gradient.checkOpen();
+        gradFn.apply(gradient);
+    }
+
+    /**
+     * The accumulated dense gradient, or {@code null} when none has been accumulated since the last
+     * {@link #zeroGrad()}. PyTorch equivalent: {@code tensor.grad}. The tensor returned is reused by backward passes
+     * after {@code zeroGrad()}: clone it to keep it.
+     *
+     * @throws IllegalStateException if the gradient is sparse (read it with {@link #sparseGrad()})
+     */
+    public synchronized Tensor grad() {
+        return gradients == null ? null : gradients.dense();
+    }
+
+    /** The accumulated sparse gradient, or {@code null}. PyTorch equivalent: {@code tensor.grad} when it is sparse. */
+    public synchronized SparseTensor sparseGrad() {
+        return gradients == null ? null : gradients.sparse();
+    }
+
+    /**
+     * Forgets the accumulated gradient, as PyTorch's {@code zero_grad()} (which sets it to {@code None}). The dense
+     * buffer is kept, and only the rows written since it was last cleared are zeroed before it is used again.
+     */
+    public synchronized void zeroGrad() {
+        if (gradients != null) {
+            gradients.clear();
+        }
+    }
+
+    private synchronized Gradients gradients() {
+        if (gradients == null) {
+            gradients = new Gradients();
+        }
+        return gradients;
+    }
+
+    Memory memory() {
+        return memory;
+    }
+
     // ---- life cycle ----------------------------------------------------------------------------------------
 
     /** @throws IllegalStateException if this tensor has been closed */
@@ -418,10 +524,21 @@ public final class Tensor implements AutoCloseable {
         return memory.isClosed();
     }
 
-    /** Frees this tensor's memory now; later calls do nothing, later use throws {@link IllegalStateException}. */
+    /**
+     * Frees this tensor's memory, and its gradient's, now; later calls do nothing, later use throws
+     * {@link IllegalStateException}.
+     */
     @Override
     public void close() {
         memory.close();
+        Gradients held;
+        synchronized (this) {
+            held = gradients;
+            gradients = null;
+        }
+        if (held != null) {
+            held.close();
+        }
     }
 
     /** PyTorch's {@code repr(tensor)}, e.g. {@code tensor([[1., 2.], [3., 4.]])} with its line breaks. */
@@ -430,6 +547,10 @@ public final class Tensor implements AutoCloseable {
         if (isClosed()) {
             return "tensor(<closed>, dtype=" + dtype + ")";
         }
-        return TensorFormatter.format(this);
+        String text = TensorFormatter.format(this);
+        if (gradFn != null) {
+            return text.substring(0, text.length() - 1) + ", grad_fn=<" + gradFn.name() + ">)";
+        }
+        return requiresGrad ? text.substring(0, text.length() - 1) + ", requires_grad=True)" : text;
     }
 }

@@ -31,4 +31,15 @@ public interface Backend {
      * weights only.
      */
     void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType);
+
+    /**
+     * PyTorch's {@code embedding_dense_backward}, accumulating into an existing gradient: for every flat position
+     * {@code i} of {@code indices} in order, with {@code r = indices[i]} not equal to {@code paddingIdx} ({@code -1}
+     * for none), row {@code i} of {@code gradOutput} (viewed as {@code (numel(indices), H)}) is added to row
+     * {@code r} of {@code gradWeight}; with {@code scaleGradByFreq} it is first scaled by 1 / (occurrences of
+     * {@code r} in {@code indices}), in one fused multiply-add. Each row accumulates in input order, so results do not
+     * depend on the number of threads.
+     */
+    void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                boolean scaleGradByFreq);
 }

@@ -58,6 +58,58 @@ public final class JavaBackend implements Backend {
         }
     }
 
+    @Override
+    public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                       boolean scaleGradByFreq) {
+        Memory grads = TensorInternals.memory(gradOutput);
+        Memory target = TensorInternals.memory(gradWeight);
+        long[] rows = indices.toLongArray();
+        long[] sorted = scaleGradByFreq ? sortedCopy(rows) : null;
+        long dim = gradWeight.size(1);
+        boolean single = gradWeight.dtype() == DType.FLOAT32;
+        int itemSize = gradWeight.dtype().itemSize();
+        for (int i = 0; i < rows.length; i++) {
+            long r = rows[i];
+            if (r == paddingIdx) {
+                continue;
+            }
+            // PyTorch's scale is computed in double and applied as add_stub's alpha in the gradient's type.
+            double alpha = scaleGradByFreq ? 1.0 / occurrences(sorted, r) : 1.0;
+            for (long j = 0; j < dim; j++) {
+                long at = (r * dim + j) * itemSize;
+                long from = (i * dim + j) * itemSize;
+                if (single) {
+                    float x = grads.getFloat(from);
+                    float acc = target.getFloat(at);
+                    target.putFloat(at, scaleGradByFreq ? Math.fma(x, (float) alpha, acc) : acc + x);
+                } else {
+                    double x = grads.getDouble(from);
+                    double acc = target.getDouble(at);
+                    target.putDouble(at, scaleGradByFreq ? Math.fma(x, alpha, acc) : acc + x);
+                }
+            }
+        }
+    }
+
+    private static long[] sortedCopy(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted;
+    }
+
+    private static long occurrences(long[] sorted, long value) {
+        int first = Arrays.binarySearch(sorted, value);
+        int low = first;
+        int high = first;
+        while (low > 0 && sorted[low - 1] == value) {
+            low--;
+        }
+        while (high + 1 < sorted.length && sorted[high + 1] == value) {
+            high++;
+        }
+        return high - low + 1;
+    }
+
     /** Each row once: renorming a row twice could change it twice. */
     private static long[] distinctSorted(Tensor indices) {
         long n = indices.numel();

@@ -23,6 +23,11 @@ public final class NativeBackend implements Backend {
     public static final String KERNELS_PROPERTY = "jembed.kernels";
 
     private static final int VARIANT_COUNT = 3;
+    /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
+    private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
+            Runtime.getRuntime().availableProcessors()));
+    /** Below this many gradient elements a backward pass runs on the calling thread alone. */
+    private static final long PARALLEL_THRESHOLD = 1 << 16;
 
     NativeBackend() {
         if (!NativeLibrary.isAvailable()) {
@@ -115,6 +120,66 @@ public final class NativeBackend implements Backend {
         checkResult(bad, indices, rows);
     }
 
+    @Override
+    public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                       boolean scaleGradByFreq) {
+        long work = indices.numel() * gradWeight.size(1);
+        embeddingDenseBackward(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq,
+                work < PARALLEL_THRESHOLD ? 1 : THREADS);
+    }
+
+    /**
+     * The dense backward on {@code threads} threads, each owning the rows {@code r} with {@code r % threads} equal
+     * to its number: no two threads write one row, and each row accumulates in input order, so every thread count
+     * gives the same bits.
+     */
+    public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                       boolean scaleGradByFreq, int threads) {
+        checkBuffers(gradWeight, indices, null);
+        if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
+                || gradOutput.dtype() != gradWeight.dtype() || !gradWeight.dtype().isFloatingPoint()
+                || gradOutput.numel() != saturatedProduct(indices.numel(), gradWeight.size(1))) {
+            throw new IllegalArgumentException("the gradient must hold " + indices.numel() + " x "
+                    + gradWeight.size(1) + " elements of the weight's floating-point dtype, got shape "
+                    + Arrays.toString(gradOutput.shape()) + " of " + gradOutput.dtype());
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads == 1) {
+            denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, 1, 0);
+            return;
+        }
+        List<java.util.concurrent.ForkJoinTask<?>> parts = new ArrayList<>();
+        for (int owner = 1; owner < threads; owner++) {
+            int part = owner;
+            parts.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() ->
+                    denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads, part)));
+        }
+        denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads, 0);
+        for (java.util.concurrent.ForkJoinTask<?> part : parts) {
+            part.join();
+        }
+    }
+
+    private static void denseBackwardPart(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                          boolean scale, int owners, int owner) {
+        long gw = TensorInternals.memory(gradWeight).address();
+        long idx = TensorInternals.memory(indices).address();
+        long go = TensorInternals.memory(gradOutput).address();
+        long rows = gradWeight.size(0);
+        long dim = gradWeight.size(1);
+        long n = indices.numel();
+        int flag = scale ? 1 : 0;
+        boolean wide = indices.dtype() == DType.INT64;
+        long status = gradWeight.dtype() == DType.FLOAT32
+                ? (wide ? JembedNative.denseBackwardF32I64(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner)
+                        : JembedNative.denseBackwardF32I32(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner))
+                : (wide ? JembedNative.denseBackwardF64I64(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner)
+                        : JembedNative.denseBackwardF64I32(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner));
+        checkResult(status, indices, rows);
+    }
+
     /**
      * The O(1) part of the contract, checked again here because this class is public: whoever calls it, the kernels
      * get buffers as large as they will touch. Index values are the kernels' own check.
@@ -154,6 +219,9 @@ public final class NativeBackend implements Backend {
         }
         if (status == -2) {
             throw new OutOfMemoryError("jembed's native kernel could not allocate scratch memory");
+        }
+        if (status < 0) {
+            throw new IllegalStateException("jembed's native kernel refused its arguments (status " + status + ")");
         }
         throw new java.util.ConcurrentModificationException("index " + indices.toLongArray()[(int) status]
                 + " at flat position " + status + " is outside [0, " + (rows - 1) + "]; it was in range when "

@@ -1,7 +1,9 @@
 package io.jembed.internal;
 
 import io.jembed.DType;
+import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.autograd.GradFn;
 import io.jembed.internal.memory.Memory;
 
 /**
@@ -14,6 +16,12 @@ public final class TensorInternals {
         Memory memory(Tensor tensor);
 
         Tensor wrap(DType dtype, long[] shape, Memory memory);
+
+        void setGradFn(Tensor tensor, GradFn gradFn);
+
+        Tensor denseGradForRows(Tensor leaf, Tensor rows);
+
+        void accumulateSparseGrad(Tensor leaf, SparseTensor gradient);
     }
 
     private static volatile Access access;
@@ -39,6 +47,24 @@ public final class TensorInternals {
 
     public static Memory memory(Tensor tensor) {
         return access().memory(tensor);
+    }
+
+    /** Records the backward function of an operator's output. */
+    public static void setGradFn(Tensor tensor, GradFn gradFn) {
+        access().setGradFn(tensor, gradFn);
+    }
+
+    /**
+     * The leaf's dense gradient buffer, ready to accumulate into the rows named by {@code rows} (an index tensor):
+     * created zeroed on first use, cleared lazily after {@code zeroGrad()}, converted from sparse if needed.
+     */
+    public static Tensor denseGradForRows(Tensor leaf, Tensor rows) {
+        return access().denseGradForRows(leaf, rows);
+    }
+
+    /** Accumulates a sparse gradient into the leaf (concatenating, or adding into a dense gradient). */
+    public static void accumulateSparseGrad(Tensor leaf, SparseTensor gradient) {
+        access().accumulateSparseGrad(leaf, gradient);
     }
 
     /** A tensor that owns {@code memory}; the shape must already be validated and fit the memory. */

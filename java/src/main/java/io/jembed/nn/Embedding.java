@@ -37,7 +37,6 @@ public class Embedding implements AutoCloseable {
     private final Object renormLock = new Object();
     private volatile Tensor weight;
     private boolean ownsWeight;
-    private boolean requiresGrad;
 
     /** PyTorch equivalent: {@code nn.Embedding(num_embeddings, embedding_dim)}. */
     public Embedding(long numEmbeddings, long embeddingDim) {
@@ -60,7 +59,6 @@ public class Embedding implements AutoCloseable {
         this.scaleGradByFreq = options.scaleGradByFreq();
         this.sparse = options.sparse();
         this.generator = options.generator();
-        this.requiresGrad = !options.freeze();
         Tensor given = options.weight();
         if (given == null) {
             if (!options.dtype().isFloatingPoint()) {
@@ -70,8 +68,10 @@ public class Embedding implements AutoCloseable {
             this.weight = Torch.empty(options.dtype(), numEmbeddings, embeddingDim);
             this.ownsWeight = true;
             resetParameters();
+            weight.requiresGrad_(!options.freeze());
         } else {
             checkGivenWeight(given, "Shape of weight does not match num_embeddings and embedding_dim");
+            given.requiresGrad_(!options.freeze());
             this.weight = given;
         }
     }
@@ -228,12 +228,12 @@ public class Embedding implements AutoCloseable {
 
     /** PyTorch equivalent: {@code embedding.weight.requires_grad}; false when frozen. */
     public boolean requiresGrad() {
-        return requiresGrad;
+        return weight().requiresGrad();
     }
 
-    /** PyTorch equivalent: {@code embedding.weight.requires_grad_(flag)}. */
-    public void requiresGrad(boolean flag) {
-        this.requiresGrad = flag;
+    /** PyTorch equivalent: {@code embedding.zero_grad()}: forgets the weight's accumulated gradient. */
+    public void zeroGrad() {
+        weight().zeroGrad();
     }
 
     /** The weight's dtype. */

@@ -71,6 +71,30 @@ public final class JembedNative {
     public static native long renormF64I32(@Cast("double*") long table, long numRows, long dim,
                                            @Cast("const int32_t*") long idx, long n, double maxNorm, double normType);
 
+    @Name("jembed_dense_backward_f32_i64")
+    public static native long denseBackwardF32I64(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                  @Cast("const int64_t*") long idx, long n,
+                                                  @Cast("const float*") long gradOut, long paddingIdx,
+                                                  int scaleGradByFreq, long owners, long owner);
+
+    @Name("jembed_dense_backward_f32_i32")
+    public static native long denseBackwardF32I32(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                  @Cast("const int32_t*") long idx, long n,
+                                                  @Cast("const float*") long gradOut, long paddingIdx,
+                                                  int scaleGradByFreq, long owners, long owner);
+
+    @Name("jembed_dense_backward_f64_i64")
+    public static native long denseBackwardF64I64(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                  @Cast("const int64_t*") long idx, long n,
+                                                  @Cast("const double*") long gradOut, long paddingIdx,
+                                                  int scaleGradByFreq, long owners, long owner);
+
+    @Name("jembed_dense_backward_f64_i32")
+    public static native long denseBackwardF64I32(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                  @Cast("const int32_t*") long idx, long n,
+                                                  @Cast("const double*") long gradOut, long paddingIdx,
+                                                  int scaleGradByFreq, long owners, long owner);
+
     @Name("jembed_alloc")
     public static native @Cast("intptr_t") long alloc(long bytes);
 

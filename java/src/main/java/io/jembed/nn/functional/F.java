@@ -1,11 +1,14 @@
 package io.jembed.nn.functional;
 
+import io.jembed.DType;
+import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.backend.Backend;
 import io.jembed.backend.Backends;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
 import java.util.Arrays;
 
 /**
@@ -62,6 +65,10 @@ public final class F {
         Tensor out = Torch.empty(weight.dtype(), outputShape(input, weight));
         try {
             embedding(input, weight, paddingIdx, maxNorm, normType, out);
+            if (weight.requiresGrad()) {
+                TensorInternals.setGradFn(out, new EmbeddingBackward(weight, input,
+                        EmbeddingChecks.normalizePaddingIdx(paddingIdx, weight.size(0)), scaleGradByFreq, sparse));
+            }
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
@@ -70,7 +77,8 @@ public final class F {
     }
 
     /**
-     * The same lookup into a caller-provided output, allocating nothing: the hot path. {@code out} must have the
+     * The same lookup into a caller-provided output, allocating nothing: the hot path for inference. It records no
+     * backward function (use the allocating form to train). {@code out} must have the
      * weight's dtype and shape {@code input.shape + (H,)}, and must not share memory with {@code input} or
      * {@code weight}. A call that throws leaves {@code out} and {@code weight} unchanged.
      */
@@ -90,6 +98,84 @@ public final class F {
             backend.embeddingRenorm(weight, input, maxNorm, normType);
         }
         backend.embedding(weight, input, out);
+    }
+
+    /**
+     * The gradient of {@code embedding} with respect to its weight, as a new dense tensor of shape
+     * {@code (numWeights, H)}: row {@code r} is the sum of the rows of {@code gradOutput} whose index is {@code r}
+     * (divided by that index's count in {@code indices} with {@code scaleGradByFreq}); the padding row stays zero.
+     *
+     * <p>PyTorch equivalent: {@code torch.ops.aten.embedding_dense_backward(grad_output, indices, num_weights,
+     * padding_idx, scale_grad_by_freq)} ({@code embedding_backward(..., sparse=False)}).
+     *
+     * @param gradOutput shape {@code indices.shape + (H,)}, floating point
+     * @param paddingIdx {@code null} for none; negative counts from the end
+     */
+    public static Tensor embeddingDenseBackward(Tensor gradOutput, Tensor indices, long numWeights, Long paddingIdx,
+                                                boolean scaleGradByFreq) {
+        long padding = checkBackward(gradOutput, indices, numWeights, paddingIdx);
+        Tensor gradWeight = Torch.zeros(gradOutput.dtype(), numWeights, gradOutput.size(-1));
+        Backends.current().embeddingDenseBackward(gradOutput, indices, gradWeight, padding, scaleGradByFreq);
+        return gradWeight;
+    }
+
+    /**
+     * The same gradient as an uncoalesced sparse COO tensor, as PyTorch builds it: the input's indices in input
+     * order with padding entries removed, duplicates kept, and the matching rows of {@code gradOutput}.
+     *
+     * <p>PyTorch equivalent: {@code torch.ops.aten.embedding_sparse_backward(...)}
+     * ({@code embedding_backward(..., sparse=True)}).
+     *
+     * @throws UnsupportedOperationException with {@code scaleGradByFreq}, as PyTorch does
+     */
+    public static SparseTensor embeddingSparseBackward(Tensor gradOutput, Tensor indices, long numWeights,
+                                                       Long paddingIdx, boolean scaleGradByFreq) {
+        long padding = checkBackward(gradOutput, indices, numWeights, paddingIdx);
+        if (scaleGradByFreq) {
+            throw new UnsupportedOperationException(
+                    "embedding_backward: scale_grad_by_freq not supported with sparse gradients");
+        }
+        long[] rows = indices.toLongArray();
+        int kept = 0;
+        for (long r : rows) {
+            kept += r == padding ? 0 : 1;
+        }
+        long dim = gradOutput.size(-1);
+        Tensor sparseIndices = Torch.empty(DType.INT64, 1, kept);
+        Tensor values = Torch.empty(gradOutput.dtype(), kept, dim);
+        Memory from = TensorInternals.memory(gradOutput);
+        Memory to = TensorInternals.memory(values);
+        long rowBytes = dim * gradOutput.dtype().itemSize();
+        int k = 0;
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] != padding) {
+                sparseIndices.set(rows[i], 0, k);
+                from.copyTo(i * rowBytes, to, k * rowBytes, rowBytes);
+                k++;
+            }
+        }
+        return new SparseTensor(sparseIndices, values, new long[] {numWeights, dim});
+    }
+
+    private static long checkBackward(Tensor gradOutput, Tensor indices, long numWeights, Long paddingIdx) {
+        EmbeddingChecks.checkOpen(gradOutput, "grad_output");
+        if (numWeights < 0) {
+            throw new IllegalArgumentException("num_weights must be >= 0, got " + numWeights);
+        }
+        EmbeddingChecks.checkIndices(indices, numWeights, "embedding_backward");
+        if (!gradOutput.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("grad_output must be floating point, got " + gradOutput.dtype());
+        }
+        boolean shapeMatches = gradOutput.dim() == indices.dim() + 1;
+        for (int d = 0; shapeMatches && d < indices.dim(); d++) {
+            shapeMatches = gradOutput.size(d) == indices.size(d);
+        }
+        if (!shapeMatches) {
+            throw new IllegalArgumentException("grad_output must have shape indices.shape + (H,) = "
+                    + Arrays.toString(indices.shape()) + " + (H,), got " + Arrays.toString(gradOutput.shape()));
+        }
+        Long padding = EmbeddingChecks.normalizePaddingIdx(paddingIdx, numWeights);
+        return padding == null ? -1 : padding;
     }
 
     private static long[] outputShape(Tensor input, Tensor weight) {
