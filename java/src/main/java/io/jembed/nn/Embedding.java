@@ -231,6 +231,11 @@ public class Embedding implements AutoCloseable {
         return weight().requiresGrad();
     }
 
+    /** The trainable tensors, for an optimizer. PyTorch equivalent: {@code list(embedding.parameters())}. */
+    public java.util.List<Tensor> parameters() {
+        return java.util.List.of(weight());
+    }
+
     /** PyTorch equivalent: {@code embedding.zero_grad()}: forgets the weight's accumulated gradient. */
     public void zeroGrad() {
         weight().zeroGrad();

@@ -1,0 +1,118 @@
+package io.jembed.optim;
+
+import io.jembed.SparseTensor;
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The base of jembed's optimizers: a list of parameters, per-parameter state, {@link #step()} and
+ * {@link #zeroGrad()}.
+ *
+ * <p>PyTorch equivalent: {@code torch.optim.Optimizer}. Each subclass follows its PyTorch counterpart's
+ * single-tensor update rule ({@code torch/optim/*.py}) step for step, computing in double and storing in the
+ * parameter's dtype. Parameters without a gradient are skipped, as in PyTorch.
+ *
+ * <p>Owns its state tensors ({@link #close()} frees them). Not thread-safe: one thread steps an optimizer, and no
+ * backward pass may run into its parameters during {@code step()}.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    private final List<Tensor> params;
+    private final Map<Tensor, List<Tensor>> state = new IdentityHashMap<>();
+    private final Map<Tensor, long[]> steps = new IdentityHashMap<>();
+
+    Optimizer(List<Tensor> params) {
+        if (params == null || params.isEmpty()) {
+            throw new IllegalArgumentException("optimizer got an empty parameter list");
+        }
+        for (Tensor p : params) {
+            if (p == null || !p.dtype().isFloatingPoint()) {
+                throw new IllegalArgumentException("optimizers take floating-point tensors, got "
+                        + (p == null ? "null" : p.dtype()));
+            }
+        }
+        this.params = List.copyOf(params);
+    }
+
+    /** PyTorch equivalent: {@code optimizer.step()}. */
+    public void step() {
+        for (Tensor p : params) {
+            SparseTensor sparse = p.sparseGrad();
+            if (sparse != null) {
+                stepSparse(p, sparse);
+            } else {
+                Tensor dense = p.grad();
+                if (dense != null) {
+                    stepDense(p, dense);
+                }
+            }
+        }
+    }
+
+    abstract void stepDense(Tensor param, Tensor grad);
+
+    abstract void stepSparse(Tensor param, SparseTensor grad);
+
+    /** PyTorch equivalent: {@code optimizer.zero_grad()}: forgets every parameter's gradient. */
+    public void zeroGrad() {
+        for (Tensor p : params) {
+            p.zeroGrad();
+        }
+    }
+
+    public List<Tensor> params() {
+        return params;
+    }
+
+    /**
+     * The state tensors of {@code param} (created on first use by {@code init}, each of the parameter's shape and
+     * dtype, filled with {@code fill}), e.g. momentum buffers.
+     */
+    List<Tensor> state(Tensor param, int count, double fill) {
+        return state.computeIfAbsent(param, p -> {
+            List<Tensor> tensors = new ArrayList<>();
+            for (int k = 0; k < count; k++) {
+                tensors.add(Torch.full(p.dtype(), fill, p.shape()));
+            }
+            return tensors;
+        });
+    }
+
+    /** Counts one more step of {@code param} and returns the count (PyTorch's {@code state["step"]}). */
+    long nextStep(Tensor param) {
+        return ++steps.computeIfAbsent(param, p -> new long[1])[0];
+    }
+
+    boolean hasState(Tensor param) {
+        return state.containsKey(param);
+    }
+
+    /** Frees the optimizer's state. */
+    @Override
+    public void close() {
+        for (List<Tensor> tensors : state.values()) {
+            tensors.forEach(Tensor::close);
+        }
+        state.clear();
+    }
+
+    static void checkNonNegative(String what, double value) {
+        if (!(value >= 0.0)) {
+            throw new IllegalArgumentException("Invalid " + what + ": " + value);
+        }
+    }
+
+    static void checkBeta(int index, double beta) {
+        if (!(beta >= 0.0 && beta < 1.0)) {
+            throw new IllegalArgumentException("Invalid beta parameter at index " + index + ": " + beta);
+        }
+    }
+
+    /** The dense row {@code row} of a 2-D parameter starts at element {@code row * width}. */
+    static long width(Tensor param) {
+        return param.dim() == 2 ? param.size(1) : 1;
+    }
+}
