@@ -2,6 +2,7 @@
 // more are aligned to 2 MiB and advised to use transparent huge pages, since random rows of a big table otherwise
 // cost a TLB miss (a two-level page walk under a hypervisor) on top of the cache miss.
 #include <stdlib.h>
+#include <string.h>
 
 #include "jembed/jembed.h"
 
@@ -38,6 +39,12 @@ void* jembed_alloc(int64_t bytes) {
 #endif
   return block;
 #endif
+}
+
+void jembed_copy(void* dst, const void* src, int64_t bytes) {
+  if (bytes > 0) {
+    memcpy(dst, src, static_cast<size_t>(bytes));
+  }
 }
 
 void jembed_free(void* block) {

@@ -87,6 +87,31 @@ int64_t jembed_dense_backward_f64_i32(double* grad_weight, int64_t num_rows, int
                                       int64_t n, const double* grad_out, int64_t padding_idx,
                                       int scale_grad_by_freq, int64_t owners, int64_t owner);
 
+/* Fused sparse optimizer steps: for each entry k of a coalesced sparse gradient (row idx[k], values[k*dim ..]), update
+ * the parameter row (and the optimizer's state rows) in one pass, touching no other row. Arithmetic is in double with
+ * one rounding to the table's type per stored value, in the order of PyTorch's update rules, so the Java backend
+ * gives the same bits. Returns JEMBED_OK or the position of the first index outside [0, num_rows) (nothing changed).
+ *   add:     param[r] += alpha * g                                                  (SGD without momentum)
+ *   adagrad: sum[r] += g^2; param[r] -= clr * g / (sqrt(sum[r]) + eps)              (g negated when maximize)
+ *   adam:    m += (1-b1)(g-m); v += (1-b2)(g^2-v); param[r] -= step_size * m / (sqrt(v) + eps)   (SparseAdam) */
+int64_t jembed_sparse_add_f32(float* param, int64_t num_rows, int64_t dim, const int64_t* idx, int64_t nnz,
+                              const float* values, double alpha);
+int64_t jembed_sparse_add_f64(double* param, int64_t num_rows, int64_t dim, const int64_t* idx, int64_t nnz,
+                              const double* values, double alpha);
+int64_t jembed_sparse_adagrad_f32(float* param, float* sum, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                  int64_t nnz, const float* values, double clr, double eps, int maximize);
+int64_t jembed_sparse_adagrad_f64(double* param, double* sum, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                  int64_t nnz, const double* values, double clr, double eps, int maximize);
+int64_t jembed_sparse_adam_f32(float* param, float* exp_avg, float* exp_avg_sq, int64_t num_rows, int64_t dim,
+                               const int64_t* idx, int64_t nnz, const float* values, double beta1, double beta2,
+                               double step_size, double eps, int maximize);
+int64_t jembed_sparse_adam_f64(double* param, double* exp_avg, double* exp_avg_sq, int64_t num_rows, int64_t dim,
+                               const int64_t* idx, int64_t nnz, const double* values, double beta1, double beta2,
+                               double step_size, double eps, int maximize);
+
+/* memcpy of `bytes` bytes: the physical reference that benchmarks compare gathers with. */
+void jembed_copy(void* dst, const void* src, int64_t bytes);
+
 /* 64-byte aligned, uninitialised memory; blocks of 2 MiB or more are advised to use transparent huge pages.
  * NULL on failure or bytes < 0; bytes == 0 gives a valid 64-byte block, so that an empty tensor has an address. */
 void* jembed_alloc(int64_t bytes);

@@ -1,5 +1,6 @@
 package io.jembed.backend;
 
+import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 
 /**
@@ -42,4 +43,19 @@ public interface Backend {
      */
     void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                 boolean scaleGradByFreq);
+
+    /**
+     * A sparse SGD step: for every entry {@code k} of {@code gradient} in order, row {@code indices[k]} of
+     * {@code param} += {@code alpha * values[k]} (PyTorch's dense {@code add_(sparse, alpha)}), computed in double
+     * and stored once in the parameter's type.
+     */
+    void sparseAdd(Tensor param, SparseTensor gradient, double alpha);
+
+    /** A sparse Adagrad step on the rows of a coalesced {@code gradient} (see {@code io.jembed.optim.Adagrad}). */
+    void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                       boolean maximize);
+
+    /** A SparseAdam step on the rows of a coalesced {@code gradient} (see {@code io.jembed.optim.SparseAdam}). */
+    void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1, double beta2,
+                    double stepSize, double eps, boolean maximize);
 }

@@ -1,6 +1,7 @@
 package io.jembed.backend;
 
 import io.jembed.DType;
+import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
@@ -88,6 +89,103 @@ public final class JavaBackend implements Backend {
                     target.putDouble(at, scaleGradByFreq ? Math.fma(x, alpha, acc) : acc + x);
                 }
             }
+        }
+    }
+
+    @Override
+    public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        Rows rows = new Rows(param, gradient);
+        for (int k = 0; k < rows.index.length; k++) {
+            for (long j = 0; j < rows.dim; j++) {
+                long at = rows.index[k] * rows.dim + j;
+                rows.setParam(at, rows.param(at) + rows.round(alpha * rows.gradient(k * rows.dim + j)));
+            }
+        }
+    }
+
+    @Override
+    public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                              boolean maximize) {
+        Rows rows = new Rows(param, gradient);
+        Memory sum = TensorInternals.memory(stateSum);
+        for (int k = 0; k < rows.index.length; k++) {
+            for (long j = 0; j < rows.dim; j++) {
+                long at = rows.index[k] * rows.dim + j;
+                double d = rows.gradient(k * rows.dim + j);
+                d = maximize ? -d : d;
+                rows.set(sum, at, rows.get(sum, at) + d * d);
+                double std = Math.sqrt(rows.get(sum, at)) + eps;
+                rows.setParam(at, rows.param(at) - clr * d / std);
+            }
+        }
+    }
+
+    @Override
+    public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                           double beta2, double stepSize, double eps, boolean maximize) {
+        Rows rows = new Rows(param, gradient);
+        Memory m = TensorInternals.memory(expAvg);
+        Memory v = TensorInternals.memory(expAvgSq);
+        for (int k = 0; k < rows.index.length; k++) {
+            for (long j = 0; j < rows.dim; j++) {
+                long at = rows.index[k] * rows.dim + j;
+                double d = rows.gradient(k * rows.dim + j);
+                d = maximize ? -d : d;
+                double oldM = rows.get(m, at);
+                double updateM = (d - oldM) * (1 - beta1);
+                rows.set(m, at, oldM + updateM);
+                double oldV = rows.get(v, at);
+                double updateV = (d * d - oldV) * (1 - beta2);
+                rows.set(v, at, oldV + updateV);
+                double numer = updateM + oldM;
+                double denom = Math.sqrt(updateV + oldV) + eps;
+                rows.setParam(at, rows.param(at) - stepSize * (numer / denom));
+            }
+        }
+    }
+
+    /** Element access for the sparse optimizer steps: double arithmetic, one rounding per stored value. */
+    private static final class Rows {
+        final long[] index;
+        final long dim;
+        final boolean single;
+        final Memory param;
+        final Memory values;
+
+        Rows(Tensor param, SparseTensor gradient) {
+            this.index = gradient.indices().toLongArray();
+            this.dim = gradient.shape()[1];
+            this.single = param.dtype() == DType.FLOAT32;
+            this.param = TensorInternals.memory(param);
+            this.values = TensorInternals.memory(gradient.values());
+        }
+
+        double get(Memory memory, long i) {
+            return single ? memory.getFloat(4 * i) : memory.getDouble(8 * i);
+        }
+
+        void set(Memory memory, long i, double value) {
+            if (single) {
+                memory.putFloat(4 * i, (float) value);
+            } else {
+                memory.putDouble(8 * i, value);
+            }
+        }
+
+        double round(double value) {
+            return single ? (float) value : value;
+        }
+
+        double param(long i) {
+            return get(param, i);
+        }
+
+        void setParam(long i, double value) {
+            set(param, i, value);
+        }
+
+        double gradient(long i) {
+            return get(values, i);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jembed.backend;
 
 import io.jembed.DType;
+import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.internal.NativeLibrary;
 import io.jembed.internal.TensorInternals;
@@ -178,6 +179,77 @@ public final class NativeBackend implements Backend {
                 : (wide ? JembedNative.denseBackwardF64I64(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner)
                         : JembedNative.denseBackwardF64I32(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner));
         checkResult(status, indices, rows);
+    }
+
+    @Override
+    public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        checkSparseStep(param, gradient);
+        long p = TensorInternals.memory(param).address();
+        long idx = TensorInternals.memory(gradient.indices()).address();
+        long values = TensorInternals.memory(gradient.values()).address();
+        long rows = param.size(0);
+        long dim = param.size(1);
+        long nnz = gradient.nnz();
+        checkResult(param.dtype() == DType.FLOAT32
+                ? JembedNative.sparseAddF32(p, rows, dim, idx, nnz, values, alpha)
+                : JembedNative.sparseAddF64(p, rows, dim, idx, nnz, values, alpha), gradient.indices(), rows);
+    }
+
+    @Override
+    public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                              boolean maximize) {
+        checkSparseStep(param, gradient, stateSum);
+        long p = TensorInternals.memory(param).address();
+        long sum = TensorInternals.memory(stateSum).address();
+        long idx = TensorInternals.memory(gradient.indices()).address();
+        long values = TensorInternals.memory(gradient.values()).address();
+        long rows = param.size(0);
+        long dim = param.size(1);
+        long nnz = gradient.nnz();
+        int flag = maximize ? 1 : 0;
+        checkResult(param.dtype() == DType.FLOAT32
+                ? JembedNative.sparseAdagradF32(p, sum, rows, dim, idx, nnz, values, clr, eps, flag)
+                : JembedNative.sparseAdagradF64(p, sum, rows, dim, idx, nnz, values, clr, eps, flag),
+                gradient.indices(), rows);
+    }
+
+    @Override
+    public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                           double beta2, double stepSize, double eps, boolean maximize) {
+        checkSparseStep(param, gradient, expAvg, expAvgSq);
+        long p = TensorInternals.memory(param).address();
+        long m = TensorInternals.memory(expAvg).address();
+        long v = TensorInternals.memory(expAvgSq).address();
+        long idx = TensorInternals.memory(gradient.indices()).address();
+        long values = TensorInternals.memory(gradient.values()).address();
+        long rows = param.size(0);
+        long dim = param.size(1);
+        long nnz = gradient.nnz();
+        int flag = maximize ? 1 : 0;
+        checkResult(param.dtype() == DType.FLOAT32
+                ? JembedNative.sparseAdamF32(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag)
+                : JembedNative.sparseAdamF64(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag),
+                gradient.indices(), rows);
+    }
+
+    /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */
+    private static void checkSparseStep(Tensor param, SparseTensor gradient, Tensor... state) {
+        long[] shape = gradient.shape();
+        boolean ok = param.dim() == 2 && param.size(0) == shape[0] && param.size(1) == shape[1]
+                && param.dtype().isFloatingPoint() && gradient.dtype() == param.dtype() && !param.isClosed()
+                && TensorInternals.memory(param).isNative() && TensorInternals.memory(gradient.values()).isNative()
+                && TensorInternals.memory(gradient.indices()).isNative()
+                && gradient.values().numel() == saturatedProduct(gradient.nnz(), shape[1]);
+        for (Tensor s : state) {
+            ok &= s.dtype() == param.dtype() && java.util.Arrays.equals(s.shape(), param.shape()) && !s.isClosed()
+                    && TensorInternals.memory(s).isNative();
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("a sparse step needs a 2-D floating-point parameter, state of its "
+                    + "shape and dtype, and a gradient of its shape, all in native memory; got parameter "
+                    + Arrays.toString(param.shape()) + " " + param.dtype() + " and gradient " + Arrays.toString(shape)
+                    + " " + gradient.dtype());
+        }
     }
 
     /**

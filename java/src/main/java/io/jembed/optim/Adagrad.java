@@ -2,6 +2,7 @@ package io.jembed.optim;
 
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.backend.Backends;
 import java.util.List;
 
 /**
@@ -52,22 +53,10 @@ public final class Adagrad extends Optimizer {
         if (options.weightDecay() != 0) {
             throw new IllegalArgumentException("weight_decay option is not compatible with sparse gradients");
         }
-        Elements sum = new Elements(state(param, 1, options.initialAccumulatorValue()).get(0));
+        Tensor sum = state(param, 1, options.initialAccumulatorValue()).get(0);
         double clr = clr(nextStep(param));
-        Elements p = new Elements(param);
-        long width = width(param);
         try (SparseTensor unique = grad.coalesce()) {
-            Elements v = new Elements(unique.values());
-            long[] rows = unique.indices().toLongArray();
-            for (int k = 0; k < rows.length; k++) {
-                for (long j = 0; j < width; j++) {
-                    long at = rows[k] * width + j;
-                    double d = options.maximize() ? -v.get(k * width + j) : v.get(k * width + j);
-                    sum.set(at, sum.get(at) + d * d);
-                    double std = Math.sqrt(sum.get(at)) + options.eps();
-                    p.set(at, p.get(at) - clr * d / std);
-                }
-            }
+            Backends.current().sparseAdagrad(param, sum, unique, clr, options.eps(), options.maximize());
         }
     }
 }

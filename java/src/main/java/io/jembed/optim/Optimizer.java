@@ -110,9 +110,4 @@ public abstract class Optimizer implements AutoCloseable {
             throw new IllegalArgumentException("Invalid beta parameter at index " + index + ": " + beta);
         }
     }
-
-    /** The dense row {@code row} of a 2-D parameter starts at element {@code row * width}. */
-    static long width(Tensor param) {
-        return param.dim() == 2 ? param.size(1) : 1;
-    }
 }

@@ -2,6 +2,7 @@ package io.jembed.optim;
 
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.backend.Backends;
 import java.util.List;
 
 /**
@@ -40,32 +41,12 @@ public final class SparseAdam extends Optimizer {
         if (grad.nnz() == 0) {
             return;
         }
-        Elements m = new Elements(moments.get(0));
-        Elements v = new Elements(moments.get(1));
-        Elements p = new Elements(param);
         double b1 = options.beta1();
         double b2 = options.beta2();
         double stepSize = options.lr() * Math.sqrt(1 - Math.pow(b2, step)) / (1 - Math.pow(b1, step));
-        long width = width(param);
         try (SparseTensor unique = grad.coalesce()) {
-            Elements values = new Elements(unique.values());
-            long[] rows = unique.indices().toLongArray();
-            for (int k = 0; k < rows.length; k++) {
-                for (long j = 0; j < width; j++) {
-                    long at = rows[k] * width + j;
-                    double g = values.get(k * width + j);
-                    g = options.maximize() ? -g : g;
-                    double oldM = m.get(at);
-                    double updateM = (g - oldM) * (1 - b1);
-                    m.set(at, oldM + updateM);
-                    double oldV = v.get(at);
-                    double updateV = (g * g - oldV) * (1 - b2);
-                    v.set(at, oldV + updateV);
-                    double numer = updateM + oldM;
-                    double denom = Math.sqrt(updateV + oldV) + options.eps();
-                    p.set(at, p.get(at) - stepSize * (numer / denom));
-                }
-            }
+            Backends.current().sparseAdam(param, moments.get(0), moments.get(1), unique, b1, b2, stepSize,
+                    options.eps(), options.maximize());
         }
     }
 }

@@ -10,16 +10,7 @@ final class SparseUpdates {
 
     /** {@code param[row_k] += alpha * values[k]} for every entry, in entry order (PyTorch's dense {@code add_}). */
     static void addScaled(Tensor param, SparseTensor gradient, double alpha) {
-        Elements p = new Elements(param);
-        Elements v = new Elements(gradient.values());
-        long width = Optimizer.width(param);
-        long[] rows = gradient.indices().toLongArray();
-        for (int k = 0; k < rows.length; k++) {
-            for (long j = 0; j < width; j++) {
-                long at = rows[k] * width + j;
-                p.set(at, p.get(at) + round(param, alpha * v.get(k * width + j)));
-            }
-        }
+        io.jembed.backend.Backends.current().sparseAdd(param, gradient, alpha);
     }
 
     /** {@code s * g} as a new sparse tensor with the same indices. */
@@ -56,9 +47,5 @@ final class SparseUpdates {
                 return joined.coalesce();
             }
         }
-    }
-
-    private static double round(Tensor like, double value) {
-        return like.dtype() == io.jembed.DType.FLOAT32 ? (float) value : value;
     }
 }

@@ -95,6 +95,45 @@ public final class JembedNative {
                                                   @Cast("const double*") long gradOut, long paddingIdx,
                                                   int scaleGradByFreq, long owners, long owner);
 
+    @Name("jembed_sparse_add_f32")
+    public static native long sparseAddF32(@Cast("float*") long param, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long nnz,
+                                           @Cast("const float*") long values, double alpha);
+
+    @Name("jembed_sparse_add_f64")
+    public static native long sparseAddF64(@Cast("double*") long param, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long nnz,
+                                           @Cast("const double*") long values, double alpha);
+
+    @Name("jembed_sparse_adagrad_f32")
+    public static native long sparseAdagradF32(@Cast("float*") long param, @Cast("float*") long sum, long numRows,
+                                               long dim, @Cast("const int64_t*") long idx, long nnz,
+                                               @Cast("const float*") long values, double clr, double eps,
+                                               int maximize);
+
+    @Name("jembed_sparse_adagrad_f64")
+    public static native long sparseAdagradF64(@Cast("double*") long param, @Cast("double*") long sum, long numRows,
+                                               long dim, @Cast("const int64_t*") long idx, long nnz,
+                                               @Cast("const double*") long values, double clr, double eps,
+                                               int maximize);
+
+    @Name("jembed_sparse_adam_f32")
+    public static native long sparseAdamF32(@Cast("float*") long param, @Cast("float*") long expAvg,
+                                            @Cast("float*") long expAvgSq, long numRows, long dim,
+                                            @Cast("const int64_t*") long idx, long nnz,
+                                            @Cast("const float*") long values, double beta1, double beta2,
+                                            double stepSize, double eps, int maximize);
+
+    @Name("jembed_sparse_adam_f64")
+    public static native long sparseAdamF64(@Cast("double*") long param, @Cast("double*") long expAvg,
+                                            @Cast("double*") long expAvgSq, long numRows, long dim,
+                                            @Cast("const int64_t*") long idx, long nnz,
+                                            @Cast("const double*") long values, double beta1, double beta2,
+                                            double stepSize, double eps, int maximize);
+
+    @Name("jembed_copy")
+    public static native void copy(@Cast("void*") long dst, @Cast("const void*") long src, long bytes);
+
     @Name("jembed_alloc")
     public static native @Cast("intptr_t") long alloc(long bytes);
 

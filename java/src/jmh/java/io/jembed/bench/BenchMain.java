@@ -1,0 +1,80 @@
+package io.jembed.bench;
+
+import io.jembed.backend.NativeBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the whole suite in one JMH run (so that ratios compare figures measured side by side) and writes
+ * {@code report.md}, {@code chart.svg} and JMH's {@code results.json} into the output folder.
+ *
+ * <p>Usage: {@code BenchMain --quick|--full [--out DIR]}. Quick: the main shapes, one fork, short iterations (a few
+ * minutes). Full: every shape of the issue, two forks, longer iterations.
+ */
+public final class BenchMain {
+    private BenchMain() {}
+
+    public static void main(String[] args) throws RunnerException, IOException {
+        boolean full = false;
+        Path out = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick": full = false; break;
+                case "--full": full = true; break;
+                case "--out": out = Paths.get(args[++i]); break;
+                default: throw new IllegalArgumentException("usage: BenchMain --quick|--full [--out DIR]");
+            }
+        }
+        if (out == null) {
+            out = Paths.get("docs", "bench", full ? "full" : "quick");
+        }
+        Files.createDirectories(out);
+        MachineInfo before = MachineInfo.now();
+        List<String> impls = new ArrayList<>(List.of("native", "native-scalar", "native-avx2", "native-avx512",
+                "java-backend", "arraycopy", "naive-loop", "libtorch-1t", "libtorch"));
+        impls.removeIf(impl -> impl.startsWith("native-") && !NativeBackend.supportedKernels()
+                .contains(impl.substring("native-".length())));
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .include(ForwardBenchmark.class.getSimpleName())
+                .include(CopyBenchmark.class.getSimpleName())
+                .include(BackwardBenchmark.class.getSimpleName())
+                .include(RenormBenchmark.class.getSimpleName())
+                .param("impl", impls.toArray(new String[0]))
+                .addProfiler(GCProfiler.class)
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
+                .resultFormat(ResultFormatType.JSON)
+                .result(out.resolve("results.json").toString());
+        if (full) {
+            options.param("dim", "16", "64", "128", "512").param("batch", "1", "64", "4096")
+                    .param("table", "L2", "L3", "DRAM")
+                    .forks(2).warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(5).measurementTime(TimeValue.seconds(1));
+        } else {
+            options.param("dim", "64").param("batch", "1", "4096").param("table", "L2", "DRAM")
+                    .forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(500))
+                    .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
+        }
+        // The backward and renorm shapes are the issue's (100k x 128, batch 4096) whatever the mode.
+        Collection<RunResult> results = new Runner(options.build()).run();
+        MachineInfo after = MachineInfo.now();
+        String command = "scripts/bench " + (full ? "--full" : "--quick");
+        Report report = new Report(results, command, before, after);
+        Files.writeString(out.resolve("report.md"), report.markdown());
+        Files.writeString(out.resolve("chart.svg"), report.chartSvg());
+        System.out.printf(Locale.ROOT, "report written to %s%n", out.resolve("report.md"));
+    }
+}

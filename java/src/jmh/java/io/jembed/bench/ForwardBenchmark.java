@@ -1,0 +1,118 @@
+package io.jembed.bench;
+
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import io.jembed.backend.Backends;
+import io.jembed.internal.EmbeddingChecks;
+import io.jembed.nn.Embedding;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The forward gather, float32, by every implementation a JVM user could pick: jembed's native path (default dispatch
+ * and each variant forced), its Java backend, the best plain Java ({@code System.arraycopy} per row), a naive
+ * element loop, and libtorch's {@code at::embedding}. Each invocation looks up the next fresh index set.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ForwardBenchmark {
+    @Param({"native", "native-scalar", "native-avx2", "native-avx512", "java-backend", "arraycopy", "naive-loop",
+            "libtorch-1t", "libtorch"})
+    public String impl;
+
+    @Param({"64"})
+    public int dim;
+
+    @Param({"4096"})
+    public int batch;
+
+    @Param({"DRAM"})
+    public String table;
+
+    private interface Lookup {
+        void run(int set);
+    }
+
+    private Lookup lookup;
+    private int sets;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        if (!Workload.selectKernels(impl)) {
+            throw new IllegalStateException(impl + " is not supported by this CPU");
+        }
+        int rows = Workload.rows(table, dim);
+        long[][] indices = Workload.indexSets(rows, batch, dim, 42);
+        sets = indices.length;
+        float[] values = Workload.randomValues((long) rows * dim, 7);
+        switch (impl) {
+            case "arraycopy": {
+                float[] out = new float[batch * dim];
+                lookup = s -> {
+                    long[] idx = indices[s];
+                    for (int i = 0; i < idx.length; i++) {
+                        System.arraycopy(values, (int) idx[i] * dim, out, i * dim, dim);
+                    }
+                };
+                break;
+            }
+            case "naive-loop": {
+                float[] out = new float[batch * dim];
+                lookup = s -> {
+                    long[] idx = indices[s];
+                    for (int i = 0; i < idx.length; i++) {
+                        int from = (int) idx[i] * dim;
+                        for (int j = 0; j < dim; j++) {
+                            out[i * dim + j] = values[from + j];
+                        }
+                    }
+                };
+                break;
+            }
+            case "libtorch":
+            case "libtorch-1t": {
+                Libtorch.configure(impl);
+                org.bytedeco.pytorch.Tensor weight = Libtorch.floats(values, rows, dim);
+                org.bytedeco.pytorch.Tensor[] idx = new org.bytedeco.pytorch.Tensor[sets];
+                for (int s = 0; s < sets; s++) {
+                    idx[s] = Libtorch.longs(indices[s]);
+                }
+                lookup = s -> torch.embedding(weight, idx[s]).close();
+                break;
+            }
+            case "java-backend": {
+                Tensor weight = Torch.tensor(values, rows, dim);
+                Tensor[] idx = Workload.toTensors(indices);
+                Tensor out = Torch.empty(io.jembed.DType.FLOAT32, batch, dim);
+                lookup = s -> {
+                    EmbeddingChecks.checkIndices(idx[s], rows, "embedding");
+                    Backends.java().embedding(weight, idx[s], out);
+                };
+                break;
+            }
+            default: {
+                Embedding embedding = Embedding.fromPretrained(Torch.tensor(values, rows, dim));
+                Tensor[] idx = Workload.toTensors(indices);
+                Tensor out = Torch.empty(io.jembed.DType.FLOAT32, batch, dim);
+                lookup = s -> embedding.forward(idx[s], out);
+            }
+        }
+    }
+
+    @Benchmark
+    public void forward() {
+        lookup.run(next);
+        next = next + 1 == sets ? 0 : next + 1;
+    }
+}

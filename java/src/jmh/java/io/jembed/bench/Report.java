@@ -1,0 +1,183 @@
+package io.jembed.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+
+/** Turns one JMH run into a Markdown report and an SVG chart. */
+final class Report {
+    private final List<Row> rows = new ArrayList<>();
+    private final String command;
+    private final MachineInfo before;
+    private final MachineInfo after;
+
+    /** One measured configuration. */
+    private static final class Row {
+        String benchmark;
+        String impl;
+        Map<String, String> params = new LinkedHashMap<>();
+        double nsPerOp;
+        double error;
+        double allocBytesPerOp = Double.NaN;
+        long lookups;
+    }
+
+    Report(Collection<RunResult> results, String command, MachineInfo before, MachineInfo after) {
+        this.command = command;
+        this.before = before;
+        this.after = after;
+        for (RunResult result : results) {
+            BenchmarkParams params = result.getParams();
+            Row row = new Row();
+            String name = params.getBenchmark();
+            row.benchmark = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+            for (String key : params.getParamsKeys()) {
+                row.params.put(key, params.getParam(key));
+            }
+            row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
+                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl");
+            row.nsPerOp = result.getPrimaryResult().getScore();
+            row.error = result.getPrimaryResult().getScoreError();
+            Result<?> alloc = result.getSecondaryResults().get("·gc.alloc.rate.norm");
+            if (alloc == null) {
+                alloc = result.getSecondaryResults().get("gc.alloc.rate.norm");
+            }
+            if (alloc != null) {
+                row.allocBytesPerOp = alloc.getScore();
+            }
+            row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch"));
+            rows.add(row);
+        }
+    }
+
+    private static String firstOf(Map<String, String> params, String... keys) {
+        for (String key : keys) {
+            if (params.containsKey(key)) {
+                return params.get(key);
+            }
+        }
+        return "1";
+    }
+
+    private double memcpyNs(String dim, String batch) {
+        for (Row row : rows) {
+            if (row.benchmark.startsWith("CopyBenchmark") && row.params.get("dim").equals(dim)
+                    && row.params.get("batch").equals(batch)) {
+                return row.nsPerOp;
+            }
+        }
+        return Double.NaN;
+    }
+
+    String markdown() {
+        StringBuilder md = new StringBuilder();
+        md.append("# jembed benchmark report\n\n");
+        md.append("Command: `").append(command).append("` (one JMH run; every figure below comes from it, so ratios "
+                + "compare measurements taken side by side).\n\n");
+        md.append("| machine | |\n|---|---|\n");
+        md.append("| started | ").append(before.when).append(" |\n");
+        md.append("| JDK | ").append(before.jdk).append(" |\n");
+        md.append("| CPU | ").append(before.cpu).append(" |\n");
+        md.append("| hardware threads | ").append(before.threads).append(" |\n");
+        md.append("| load average before / after | ").append(before.load).append(" / ").append(after.load)
+                .append(" |\n");
+        md.append("| jembed backend | ").append(before.backend).append(" |\n\n");
+        md.append("Times are JMH averages per call (± 99.9% error). `ns/row` divides by the rows looked up or "
+                + "accumulated. `of memcpy` is the same-run streaming copy of the same bytes between two buffers "
+                + "larger than the L3, divided by this time (1.0 = as fast as the memory copies). `B/op` is JMH's GC "
+                + "profiler's allocation per call.\n\n");
+        section(md, "Forward gather (float32)", "ForwardBenchmark", true);
+        section(md, "Memory reference: native memcpy of the same bytes", "CopyBenchmark", false);
+        section(md, "Dense backward (float32, accumulate)", "BackwardBenchmark", false);
+        section(md, "Renorm (max_norm 1, p = 2)", "RenormBenchmark", false);
+        md.append("![throughput chart](chart.svg)\n");
+        return md.toString();
+    }
+
+    private void section(StringBuilder md, String title, String benchmark, boolean withMemcpy) {
+        List<Row> selected = new ArrayList<>();
+        for (Row row : rows) {
+            if (row.benchmark.startsWith(benchmark)) {
+                selected.add(row);
+            }
+        }
+        if (selected.isEmpty()) {
+            return;
+        }
+        selected.sort(Comparator.comparing((Row r) -> configuration(r)).thenComparing(r -> r.nsPerOp));
+        md.append("## ").append(title).append("\n\n");
+        md.append("| configuration | implementation | ns/op | ns/row | rows/s |")
+                .append(withMemcpy ? " of memcpy |" : "").append(" B/op |\n");
+        md.append("|---|---|---:|---:|---:|").append(withMemcpy ? "---:|" : "").append("---:|\n");
+        for (Row row : selected) {
+            double nsPerRow = row.nsPerOp / row.lookups;
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,.1f ± %,.1f | %,.2f | %,.0f |", configuration(row),
+                    row.impl, row.nsPerOp, row.error, nsPerRow, 1e9 / nsPerRow));
+            if (withMemcpy) {
+                double reference = memcpyNs(row.params.get("dim"), row.params.get("batch"));
+                md.append(String.format(Locale.ROOT, " %.2f |", reference / row.nsPerOp));
+            }
+            md.append(Double.isNaN(row.allocBytesPerOp) ? " n/a |"
+                    : String.format(Locale.ROOT, " %.0f |", row.allocBytesPerOp)).append('\n');
+        }
+        md.append('\n');
+    }
+
+    private static String configuration(Row row) {
+        StringBuilder s = new StringBuilder();
+        for (Map.Entry<String, String> e : row.params.entrySet()) {
+            if (!e.getKey().toLowerCase(Locale.ROOT).endsWith("impl")) {
+                s.append(s.length() == 0 ? "" : ", ").append(e.getKey()).append('=').append(e.getValue());
+            }
+        }
+        return s.toString();
+    }
+
+    /** Horizontal bars of rows per second for the forward gathers of 4096 rows, one group per table and dim. */
+    String chartSvg() {
+        List<Row> bars = new ArrayList<>();
+        for (Row row : rows) {
+            if (row.benchmark.startsWith("ForwardBenchmark") && "4096".equals(row.params.get("batch"))) {
+                bars.add(row);
+            }
+        }
+        bars.sort(Comparator.comparing((Row r) -> r.params.get("table") + r.params.get("dim"))
+                .thenComparing(r -> r.nsPerOp));
+        double max = 1;
+        for (Row row : bars) {
+            max = Math.max(max, 1e9 * row.lookups / row.nsPerOp);
+        }
+        int barHeight = 18;
+        int left = 260;
+        int width = 900;
+        int height = 60 + bars.size() * (barHeight + 6);
+        StringBuilder svg = new StringBuilder();
+        svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height));
+        svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.append("<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">Forward gather, 4096 random rows "
+                + "per call: million rows per second (higher is better)</text>\n");
+        int y = 44;
+        for (Row row : bars) {
+            double rate = 1e9 * row.lookups / row.nsPerOp;
+            int length = (int) Math.round((width - left - 120) * rate / max);
+            String color = row.impl.startsWith("native") ? "#2b6cb0" : row.impl.startsWith("libtorch") ? "#dd6b20"
+                    : "#718096";
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s, %s, dim %s</text>\n",
+                    left - 8, y + 13, row.impl, row.params.get("table"), row.params.get("dim")));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
+                    left, y, Math.max(1, length), barHeight, color));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%.1f M/s</text>\n", left + length + 6,
+                    y + 13, rate / 1e6));
+            y += barHeight + 6;
+        }
+        return svg.append("</svg>\n").toString();
+    }
+}
