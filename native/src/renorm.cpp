@@ -1,6 +1,8 @@
 // PyTorch's embedding_renorm_ (aten/src/ATen/native/Embedding.cpp): each distinct looked-up row whose norm is strictly
 // greater than max_norm is scaled in place by max_norm / (norm + 1e-7). The row norms come from the active variant;
 // sorting and scaling are baseline code.
+#include <math.h>
+
 #include <algorithm>
 #include <new>
 #include <vector>
@@ -36,7 +38,9 @@ int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, dou
     const auto end = std::unique(sorted.begin(), sorted.end());
     for (auto it = sorted.begin(); it != end; ++it) {
       T* row = table + *it * dim;
-      const double norm = row_norm(row, dim, norm_type);
+      // PyTorch's norm of one element is |x| (or x != 0 for p = 0), not (|x|^p)^(1/p), which can overflow.
+      const double norm = dim == 1 ? (norm_type == 0 ? (row[0] != 0 ? 1.0 : 0.0) : fabs(static_cast<double>(row[0])))
+                                   : row_norm(row, dim, norm_type);
       if (norm > max_norm) {
         const T scale = static_cast<T>(max_norm / (norm + 1e-7));
         for (int64_t j = 0; j < dim; ++j) {

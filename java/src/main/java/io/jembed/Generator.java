@@ -83,16 +83,19 @@ public final class Generator {
         return (high << 32) | low;
     }
 
-    /** PyTorch's {@code uniform_real_distribution<float>}: 24 random bits, scaled in double. */
+    /**
+     * PyTorch's {@code uniform_real_distribution<float>}: 24 random bits, scaled in double. libtorch's CPU build
+     * contracts {@code x * (to - from) + from} into one fused multiply-add, so this does too.
+     */
     synchronized double uniformForFloat(float from, float to) {
         double x = (nextUnsigned32() & ((1L << 24) - 1)) * 0x1p-24;
-        return x * (to - from) + from;
+        return Math.fma(x, to - from, from);
     }
 
     /** PyTorch's {@code uniform_real_distribution<double>}: 53 random bits. */
     synchronized double uniformForDouble(double from, double to) {
         double x = (nextUnsigned64() & ((1L << 53) - 1)) * 0x1p-53;
-        return x * (to - from) + from;
+        return Math.fma(x, to - from, from);
     }
 
     /** A sample of U[0, 1) with 53 random bits: one element of {@code torch.rand(1, dtype=torch.float64)}. */
@@ -115,6 +118,6 @@ public final class Generator {
             hasCachedDoubleNormal = true;
             sample = r * Math.cos(theta);
         }
-        return sample * std + mean;
+        return Math.fma(sample, std, mean);
     }
 }

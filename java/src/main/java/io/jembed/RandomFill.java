@@ -77,8 +77,9 @@ final class RandomFill {
             } else {
                 double radius = Math.sqrt(-2 * Math.log(u1));
                 double theta = 2.0 * Math.PI * u2;
-                tensor.flatSet(start + j, radius * Math.cos(theta) * std + mean);
-                tensor.flatSet(start + j + BLOCK / 2, radius * Math.sin(theta) * std + mean);
+                // As libtorch's build: the final multiply-add is fused.
+                tensor.flatSet(start + j, Math.fma(radius * Math.cos(theta), std, mean));
+                tensor.flatSet(start + j + BLOCK / 2, Math.fma(radius * Math.sin(theta), std, mean));
             }
         }
     }

@@ -232,6 +232,11 @@ public final class JavaBackend implements Backend {
      * result for +, * and sqrt (double has more than twice float's precision).
      */
     private static double norm(Memory table, long start, long dim, double p, boolean single) {
+        if (dim == 1) {
+            // PyTorch's norm of one element is |x| (or x != 0 for p = 0), not (|x|^p)^(1/p), which can overflow.
+            double x = Math.abs(single ? table.getFloat(start) : table.getDouble(start));
+            return p == 0 ? (x != 0 ? 1 : 0) : x;
+        }
         double acc = p == Double.NEGATIVE_INFINITY ? Double.POSITIVE_INFINITY : 0;
         for (long j = 0; j < dim; j++) {
             double a = Math.abs(single ? table.getFloat(start + 4 * j) : table.getDouble(start + 8 * j));
