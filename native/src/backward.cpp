@@ -1,10 +1,10 @@
 // PyTorch's embedding_dense_backward (aten/src/ATen/native/Embedding.cpp), accumulating into the caller's gradient.
 // Rows are owned by one caller each (r % owners == owner) and every row accumulates in input order, so the result is
 // the same bits whatever the number of threads. The per-row arithmetic comes from the active variant.
-#include <algorithm>
+#include <memory>
 #include <new>
-#include <vector>
 
+#include "index_counts.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
 
@@ -24,10 +24,12 @@ int64_t dense_backward(T* grad_weight, int64_t rows, int64_t dim, const I* idx, 
     return JEMBED_ERR_ARGUMENT;
   }
   try {
-    std::vector<int64_t> sorted;
+    std::unique_ptr<IndexCounts> counts;
     if (scale_grad_by_freq) {
-      sorted.assign(idx, idx + n);
-      std::sort(sorted.begin(), sorted.end());
+      counts.reset(new IndexCounts(n));
+      for (int64_t i = 0; i < n; ++i) {
+        counts->add(static_cast<int64_t>(idx[i]));
+      }
     }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t r = static_cast<int64_t>(idx[i]);
@@ -41,9 +43,8 @@ int64_t dense_backward(T* grad_weight, int64_t rows, int64_t dim, const I* idx, 
         }
       }
       if (scale_grad_by_freq) {
-        const auto range = std::equal_range(sorted.begin(), sorted.end(), r);
         // PyTorch computes the scale in double and casts it to the gradient's type for add_stub's alpha.
-        const T alpha = static_cast<T>(1.0 / static_cast<double>(range.second - range.first));
+        const T alpha = static_cast<T>(1.0 / static_cast<double>(counts->count(r)));
         fma_row(grad_weight + r * dim, grad_out + i * dim, alpha, dim);
       } else {
         add_row(grad_weight + r * dim, grad_out + i * dim, dim);

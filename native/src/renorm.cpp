@@ -3,10 +3,10 @@
 // sorting and scaling are baseline code.
 #include <math.h>
 
-#include <algorithm>
 #include <new>
 #include <vector>
 
+#include "index_counts.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
 
@@ -28,16 +28,29 @@ int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, dou
                RowNorm row_norm) {
   try {
     // A private copy: checked and then used, so a concurrent rewrite of the caller's buffer cannot reach memory.
-    std::vector<int64_t> sorted(idx, idx + n);
-    const int64_t bad = first_out_of_range(sorted.data(), n, rows);
+    std::vector<int64_t> rows_seen(idx, idx + n);
+    const int64_t bad = first_out_of_range(rows_seen.data(), n, rows);
     if (bad != JEMBED_OK) {
       return bad;
     }
-    std::sort(sorted.begin(), sorted.end());
-    // Each row once: a second scaling could change a row whose rounded norm still exceeds max_norm.
-    const auto end = std::unique(sorted.begin(), sorted.end());
-    for (auto it = sorted.begin(); it != end; ++it) {
-      T* row = table + *it * dim;
+    // Each row once (a second scaling could change a row whose rounded norm still exceeds max_norm), in order of
+    // first occurrence: rows are independent, so the order does not change the result.
+    IndexCounts seen(n);
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (seen.add(rows_seen[i])) {
+        rows_seen[distinct++] = rows_seen[i];
+      }
+    }
+    const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(T));
+    for (int64_t i = 0; i < distinct; ++i) {
+      if (i + kPrefetchDistance < distinct) {
+        const char* ahead = reinterpret_cast<const char*>(table + rows_seen[i + kPrefetchDistance] * dim);
+        for (int64_t b = 0; b < row_bytes && b < kPrefetchBytes; b += 64) {
+          __builtin_prefetch(ahead + b, 1, 3);
+        }
+      }
+      T* row = table + rows_seen[i] * dim;
       // PyTorch's norm of one element is |x| (or x != 0 for p = 0), not (|x|^p)^(1/p), which can overflow.
       const double norm = dim == 1 ? (norm_type == 0 ? (row[0] != 0 ? 1.0 : 0.0) : fabs(static_cast<double>(row[0])))
                                    : row_norm(row, dim, norm_type);

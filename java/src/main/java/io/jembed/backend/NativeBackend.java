@@ -27,6 +27,8 @@ public final class NativeBackend implements Backend {
     /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
+    /** Below this many bytes of rows per thread a gather runs on the calling thread alone. */
+    private static final long PARALLEL_GATHER_BYTES = 256 << 10;
     /** Below this many gradient elements a backward pass runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
 
@@ -85,20 +87,47 @@ public final class NativeBackend implements Backend {
     @Override
     public void embedding(Tensor weight, Tensor indices, Tensor out) {
         checkBuffers(weight, indices, out);
+        long n = indices.numel();
+        long rowBytes = weight.size(1) * weight.dtype().itemSize();
+        int threads = (int) Math.min(THREADS, n * rowBytes / PARALLEL_GATHER_BYTES);
+        if (threads < 2) {
+            checkResult(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
+            return;
+        }
+        // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight.
+        long chunk = (n + threads - 1) / threads;
+        List<java.util.concurrent.ForkJoinTask<Long>> parts = new ArrayList<>();
+        for (int t = 1; t < threads; t++) {
+            long start = t * chunk;
+            long count = Math.min(chunk, n - start);
+            parts.add(java.util.concurrent.ForkJoinPool.commonPool().submit(
+                    () -> gatherPart(weight, indices, out, start, count)));
+        }
+        long status = gatherPart(weight, indices, out, 0, chunk);
+        for (java.util.concurrent.ForkJoinTask<Long> part : parts) {
+            long partStatus = part.join();
+            status = status == -1 ? partStatus : status;
+        }
+        checkResult(status, indices, weight.size(0));
+    }
+
+    /** Gathers {@code count} lookups from flat position {@code start}; a bad index's position is absolute. */
+    private static long gatherPart(Tensor weight, Tensor indices, Tensor out, long start, long count) {
+        int indexSize = indices.dtype().itemSize();
+        long rowBytes = weight.size(1) * weight.dtype().itemSize();
         long table = TensorInternals.memory(weight).address();
-        long idx = TensorInternals.memory(indices).address();
-        long target = TensorInternals.memory(out).address();
+        long idx = TensorInternals.memory(indices).address() + start * indexSize;
+        long target = TensorInternals.memory(out).address() + start * rowBytes;
         long rows = weight.size(0);
         long dim = weight.size(1);
-        long n = indices.numel();
         boolean wide = indices.dtype() == DType.INT64;
         // The gather copies bits, so 4-byte weights of any type go through the float kernel, 8-byte through double.
         long bad = weight.dtype().itemSize() == 4
-                ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, n, target)
-                        : JembedNative.gatherF32I32(table, rows, dim, idx, n, target))
-                : (wide ? JembedNative.gatherF64I64(table, rows, dim, idx, n, target)
-                        : JembedNative.gatherF64I32(table, rows, dim, idx, n, target));
-        checkResult(bad, indices, rows);
+                ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, count, target)
+                        : JembedNative.gatherF32I32(table, rows, dim, idx, count, target))
+                : (wide ? JembedNative.gatherF64I64(table, rows, dim, idx, count, target)
+                        : JembedNative.gatherF64I32(table, rows, dim, idx, count, target));
+        return bad >= 0 ? bad + start : bad;
     }
 
     @Override

@@ -120,6 +120,24 @@ class BackendAgreementTest {
         }
     }
 
+    /** Large batches are split across threads: the same bits, and a bad index is named by its absolute position. */
+    @Test
+    void largeGathersSplitAcrossThreadsGiveTheSameBits() {
+        Generator g = new Generator(5);
+        try (Tensor weight = Torch.randn(g, DType.FLOAT32, 5000, 64);
+             Tensor idx = randomIndices(g, DType.INT64, 5000, 20_000);
+             Tensor expected = Torch.empty(DType.FLOAT32, 20_000, 64);
+             Tensor actual = Torch.empty(DType.FLOAT32, 20_000, 64)) {
+            Backends.java().embedding(weight, idx, expected);
+            nativeBackend.embedding(weight, idx, actual);
+            assertArrayEquals(bits(expected.toFloatArray()), bits(actual.toFloatArray()));
+            idx.set(5000, 19_000);
+            java.util.ConcurrentModificationException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.ConcurrentModificationException.class, () -> nativeBackend.embedding(weight, idx, actual));
+            assertTrue(e.getMessage().contains("index 5000 at flat position 19000"), e.getMessage());
+        }
+    }
+
     @Test
     void aBadIndexIsReportedByTheKernelInsteadOfRead() {
         try (Tensor weight = Torch.zeros(DType.FLOAT32, 4, 8);
