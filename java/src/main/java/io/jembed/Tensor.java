@@ -220,9 +220,7 @@ public final class Tensor implements AutoCloseable {
         checkOpen();
         float[] out = new float[arrayLength()];
         if (dtype == DType.FLOAT32) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = memory.getFloat(4L * i);
-            }
+            memory.copyToArray(0, out, 0, out.length);
         } else {
             for (int i = 0; i < out.length; i++) {
                 out[i] = (float) flatDouble(i);
@@ -235,6 +233,10 @@ public final class Tensor implements AutoCloseable {
     public double[] toDoubleArray() {
         checkOpen();
         double[] out = new double[arrayLength()];
+        if (dtype == DType.FLOAT64) {
+            memory.copyToArray(0, out, 0, out.length);
+            return out;
+        }
         for (int i = 0; i < out.length; i++) {
             out[i] = flatDouble(i);
         }
@@ -245,6 +247,10 @@ public final class Tensor implements AutoCloseable {
     public long[] toLongArray() {
         checkOpen();
         long[] out = new long[arrayLength()];
+        if (dtype == DType.INT64) {
+            memory.copyToArray(0, out, 0, out.length);
+            return out;
+        }
         for (int i = 0; i < out.length; i++) {
             out[i] = flatLong(i);
         }
@@ -267,36 +273,28 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor copyFrom(float[] values) {
         checkCopySource(DType.FLOAT32, values.length);
-        for (int i = 0; i < values.length; i++) {
-            memory.putFloat(4L * i, values[i]);
-        }
+        memory.copyFromArray(values, 0, values.length, 0);
         return this;
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#FLOAT64}. */
     public Tensor copyFrom(double[] values) {
         checkCopySource(DType.FLOAT64, values.length);
-        for (int i = 0; i < values.length; i++) {
-            memory.putDouble(8L * i, values[i]);
-        }
+        memory.copyFromArray(values, 0, values.length, 0);
         return this;
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#INT64}. */
     public Tensor copyFrom(long[] values) {
         checkCopySource(DType.INT64, values.length);
-        for (int i = 0; i < values.length; i++) {
-            memory.putLong(8L * i, values[i]);
-        }
+        memory.copyFromArray(values, 0, values.length, 0);
         return this;
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#INT32}. */
     public Tensor copyFrom(int[] values) {
         checkCopySource(DType.INT32, values.length);
-        for (int i = 0; i < values.length; i++) {
-            memory.putInt(4L * i, values[i]);
-        }
+        memory.copyFromArray(values, 0, values.length, 0);
         return this;
     }
 

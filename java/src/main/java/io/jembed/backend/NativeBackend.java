@@ -27,8 +27,11 @@ public final class NativeBackend implements Backend {
     /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
-    /** Below this many bytes of rows per thread a gather runs on the calling thread alone. */
-    private static final long PARALLEL_GATHER_BYTES = 256 << 10;
+    /**
+     * Below this many bytes of rows per thread a gather runs on the calling thread alone: smaller batches are over
+     * before a second thread helps, and rows warm in this core's cache would be pulled across to the other core.
+     */
+    private static final long PARALLEL_GATHER_BYTES = 2 << 20;
     /** Below this many gradient elements a backward pass runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
 

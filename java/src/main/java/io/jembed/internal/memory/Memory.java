@@ -101,6 +101,60 @@ public abstract class Memory implements AutoCloseable {
         window((int) (offset >>> WINDOW_SHIFT)).putInt((int) (offset & WINDOW_MASK), value);
     }
 
+    /**
+     * Copies {@code count} elements of a primitive array ({@code float[]}, {@code double[]}, {@code long[]} or
+     * {@code int[]}) starting at {@code from} into this block at byte {@code offset}, in bulk.
+     */
+    public final void copyFromArray(Object array, int from, int count, long offset) {
+        bulk(array, from, count, offset, true);
+    }
+
+    /** Copies {@code count} elements from byte {@code offset} of this block into a primitive array, in bulk. */
+    public final void copyToArray(long offset, Object array, int from, int count) {
+        bulk(array, from, count, offset, false);
+    }
+
+    private void bulk(Object array, int from, int count, long offset, boolean in) {
+        int itemSize = array instanceof float[] || array instanceof int[] ? 4 : 8;
+        while (count > 0) {
+            int w = (int) (offset >>> WINDOW_SHIFT);
+            int pos = (int) (offset & WINDOW_MASK);
+            int n = (int) Math.min(count, (WINDOW_BYTES - pos) / itemSize);
+            ByteBuffer window = window(w);
+            // Typed views are made per call: escape analysis removes them, and a view shares no state with others.
+            if (array instanceof float[]) {
+                if (in) {
+                    window.asFloatBuffer().put(pos / 4, (float[]) array, from, n);
+                } else {
+                    window.asFloatBuffer().get(pos / 4, (float[]) array, from, n);
+                }
+            } else if (array instanceof double[]) {
+                if (in) {
+                    window.asDoubleBuffer().put(pos / 8, (double[]) array, from, n);
+                } else {
+                    window.asDoubleBuffer().get(pos / 8, (double[]) array, from, n);
+                }
+            } else if (array instanceof long[]) {
+                if (in) {
+                    window.asLongBuffer().put(pos / 8, (long[]) array, from, n);
+                } else {
+                    window.asLongBuffer().get(pos / 8, (long[]) array, from, n);
+                }
+            } else if (array instanceof int[]) {
+                if (in) {
+                    window.asIntBuffer().put(pos / 4, (int[]) array, from, n);
+                } else {
+                    window.asIntBuffer().get(pos / 4, (int[]) array, from, n);
+                }
+            } else {
+                throw new IllegalArgumentException("not a float[], double[], long[] or int[]: " + array);
+            }
+            from += n;
+            count -= n;
+            offset += (long) n * itemSize;
+        }
+    }
+
     /** Copies {@code length} bytes from this block at {@code offset} to {@code target} at {@code targetOffset}. */
     public final void copyTo(long offset, Memory target, long targetOffset, long length) {
         while (length > 0) {
