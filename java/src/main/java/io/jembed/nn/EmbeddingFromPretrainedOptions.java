@@ -1,8 +1,12 @@
 package io.jembed.nn;
 
+import io.jembed.nn.functional.EmbeddingLookupOptions;
+
 /**
  * The optional arguments of {@link Embedding#fromPretrained(io.jembed.Tensor, EmbeddingFromPretrainedOptions)},
- * with PyTorch's defaults (note {@code freeze} is true by default).
+ * with PyTorch's defaults: {@code freeze} is true, the lookup options are those of {@link EmbeddingLookupOptions}.
+ * The padding row of the pretrained tensor is kept as it is (not zeroed), and with {@code max_norm} the caller's
+ * tensor is rescaled in place by forwards, as in PyTorch.
  *
  * <p>PyTorch equivalent: the keyword arguments of {@code nn.Embedding.from_pretrained(embeddings, freeze=True,
  * padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False)} (C++:
@@ -10,13 +14,8 @@ package io.jembed.nn;
  *
  * <p>Not thread-safe while being configured; safe to share once configured.
  */
-public final class EmbeddingFromPretrainedOptions {
+public final class EmbeddingFromPretrainedOptions extends EmbeddingLookupOptions<EmbeddingFromPretrainedOptions> {
     private boolean freeze = true;
-    private Long paddingIdx;
-    private Double maxNorm;
-    private double normType = 2.0;
-    private boolean scaleGradByFreq;
-    private boolean sparse;
 
     /** {@code freeze}: the weight takes no gradient. Default true. */
     public EmbeddingFromPretrainedOptions freeze(boolean freeze) {
@@ -24,57 +23,7 @@ public final class EmbeddingFromPretrainedOptions {
         return this;
     }
 
-    /** {@code padding_idx}: gets no gradient; the pretrained row is kept as it is (not zeroed). */
-    public EmbeddingFromPretrainedOptions paddingIdx(long paddingIdx) {
-        this.paddingIdx = paddingIdx;
-        return this;
-    }
-
-    /** {@code max_norm}: rescales looked-up rows in place; the caller's tensor changes, as in PyTorch. */
-    public EmbeddingFromPretrainedOptions maxNorm(double maxNorm) {
-        this.maxNorm = maxNorm;
-        return this;
-    }
-
-    /** {@code norm_type}: the p of the p-norm used with max_norm. Default 2. */
-    public EmbeddingFromPretrainedOptions normType(double normType) {
-        this.normType = normType;
-        return this;
-    }
-
-    /** {@code scale_grad_by_freq}. Default false. */
-    public EmbeddingFromPretrainedOptions scaleGradByFreq(boolean scaleGradByFreq) {
-        this.scaleGradByFreq = scaleGradByFreq;
-        return this;
-    }
-
-    /** {@code sparse}. Default false. */
-    public EmbeddingFromPretrainedOptions sparse(boolean sparse) {
-        this.sparse = sparse;
-        return this;
-    }
-
     public boolean freeze() {
         return freeze;
-    }
-
-    public Long paddingIdx() {
-        return paddingIdx;
-    }
-
-    public Double maxNorm() {
-        return maxNorm;
-    }
-
-    public double normType() {
-        return normType;
-    }
-
-    public boolean scaleGradByFreq() {
-        return scaleGradByFreq;
-    }
-
-    public boolean sparse() {
-        return sparse;
     }
 }
