@@ -6,6 +6,8 @@ package io.jembed;
  * <p>PyTorch equivalent: {@code torch.dtype} ({@code torch.float32}, {@code torch.float64}, {@code torch.int32},
  * {@code torch.int64}). Reduced-precision floating types ({@code float16}, {@code bfloat16}) will join this enum with
  * their own item size; code that needs the size asks {@link #itemSize()} rather than assuming 4 or 8.
+ *
+ * <p>Immutable and thread-safe.
  */
 public enum DType {
     FLOAT32("float32", "Float", 4, true),

@@ -8,6 +8,9 @@ import io.jembed.Tensor;
  *
  * <p>PyTorch equivalent: {@code tensor.grad_fn} (a {@code torch.autograd.graph.Node}), e.g. {@code EmbeddingBackward0}.
  * jembed's graphs are one operator deep: an embedding's output leads straight to its weight.
+ *
+ * <p>Implementations serialise the accumulation into each leaf, so backward passes from several threads into one
+ * weight are safe (their order, and so the float rounding of the sum, is not fixed).
  */
 public interface GradFn {
     /** PyTorch's node name, e.g. {@code EmbeddingBackward0}. */

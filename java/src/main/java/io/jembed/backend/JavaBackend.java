@@ -10,6 +10,8 @@ import java.util.Arrays;
 /**
  * The reference implementation in plain Java, written to be read: one row copy per index, and a renorm that spells
  * out each norm. Runs on every JVM; the native backend must agree with it.
+ *
+ * <p>Thread-safe: stateless.
  */
 public final class JavaBackend implements Backend {
     static final JavaBackend INSTANCE = new JavaBackend();

@@ -18,6 +18,9 @@ import java.util.Locale;
  * {@code JEMBED_KERNELS}), or at run time with {@link #selectKernels(String)}, so that tests and benchmarks can run
  * each one. Gathers copy bits and give identical results on every variant; renorm sums may be reordered by the
  * vector variants and agree to float rounding.
+ *
+ * <p>Thread-safe: the kernels are reentrant. {@link #selectKernels(String)} switches the variant for every thread at
+ * once (calls already running finish on the variant they started with).
  */
 public final class NativeBackend implements Backend {
     /** System property forcing a kernel variant. */

@@ -18,6 +18,8 @@ import java.util.Optional;
  * jembed's main job on built-in data: PyTorch's Embedding documentation examples, then lookups in a 1M-row table
  * with each backend, in rows per second. Run it with {@code scripts/demo}; {@code --rows N --dim D --seconds S}
  * change the table and the time per backend.
+ *
+ * <p>A program, not API; single-threaded.
  */
 public final class Demo {
     private Demo() {}

@@ -8,6 +8,8 @@ import java.util.Arrays;
 /**
  * The argument checks of the embedding family, shared by the module and the functional form. Every message names
  * the bad value and the valid range. They run before any tensor is touched, so a rejected call changes nothing.
+ *
+ * <p>Thread-safe: stateless (the index check reads the index tensor once).
  */
 public final class EmbeddingChecks {
     private EmbeddingChecks() {}

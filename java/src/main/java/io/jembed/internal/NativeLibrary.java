@@ -8,6 +8,8 @@ import io.jembed.internal.nativebinding.JembedNative;
  * <p>{@code -Djembed.backend=java} keeps the library from loading at all, so that the pure-Java path (memory and
  * kernels) is what runs, exactly as on a platform with no native build. Otherwise the library is loaded on first use
  * and any failure to load is recorded, not thrown: callers fall back to Java.
+ *
+ * <p>Thread-safe: decided once, when the class initialises.
  */
 public final class NativeLibrary {
     /** System property choosing the backend: {@code native}, {@code java}, or unset for "native when it loads". */

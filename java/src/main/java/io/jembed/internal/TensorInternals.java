@@ -9,6 +9,8 @@ import io.jembed.internal.memory.Memory;
 /**
  * Gives jembed's own packages (backends, functional code) what {@link Tensor} keeps from users: its memory, and
  * tensors made around memory they allocated. Not API.
+ *
+ * <p>Thread-safe.
  */
 public final class TensorInternals {
     /** Implemented by {@link Tensor}, which installs it when its class initialises. */

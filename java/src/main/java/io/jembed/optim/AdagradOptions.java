@@ -5,6 +5,8 @@ package io.jembed.optim;
  *
  * <p>PyTorch equivalent: {@code torch.optim.Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0,
  * initial_accumulator_value=0, eps=1e-10, maximize=False)} (C++: {@code torch::optim::AdagradOptions}).
+ *
+ * <p>Not thread-safe while being configured; safe to share once configured.
  */
 public final class AdagradOptions {
     private double lr = 0.01;

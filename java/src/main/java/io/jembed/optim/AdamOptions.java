@@ -6,6 +6,8 @@ package io.jembed.optim;
  *
  * <p>PyTorch equivalent: the arguments of {@code torch.optim.Adam} / {@code torch.optim.SparseAdam} (C++:
  * {@code torch::optim::AdamOptions}).
+ *
+ * <p>Not thread-safe while being configured; safe to share once configured.
  */
 public final class AdamOptions {
     private double lr = 1e-3;

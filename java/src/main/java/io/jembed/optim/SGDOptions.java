@@ -5,6 +5,8 @@ package io.jembed.optim;
  *
  * <p>PyTorch equivalent: {@code torch.optim.SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False,
  * maximize=False)} (C++: {@code torch::optim::SGDOptions}).
+ *
+ * <p>Not thread-safe while being configured; safe to share once configured.
  */
 public final class SGDOptions {
     private final double lr;
