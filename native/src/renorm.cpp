@@ -9,6 +9,7 @@
 #include "index_counts.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 
 namespace jembed {
 namespace {
@@ -26,6 +27,9 @@ int64_t first_out_of_range(const I* idx, int64_t n, int64_t rows) {
 template <typename T, typename I, typename RowNorm>
 int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, double max_norm, double norm_type,
                RowNorm row_norm) {
+  if (rows < 0 || dim < 0 || n < 0) {
+    return JEMBED_ERR_ARGUMENT;
+  }
   try {
     // A private copy: checked and then used, so a concurrent rewrite of the caller's buffer cannot reach memory.
     std::vector<int64_t> rows_seen(idx, idx + n);
@@ -45,10 +49,7 @@ int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, dou
     const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(T));
     for (int64_t i = 0; i < distinct; ++i) {
       if (i + kPrefetchDistance < distinct) {
-        const char* ahead = reinterpret_cast<const char*>(table + rows_seen[i + kPrefetchDistance] * dim);
-        for (int64_t b = 0; b < row_bytes && b < kPrefetchBytes; b += 64) {
-          __builtin_prefetch(ahead + b, 1, 3);
-        }
+        prefetch_row<1>(table + rows_seen[i + kPrefetchDistance] * dim, row_bytes);
       }
       T* row = table + rows_seen[i] * dim;
       // PyTorch's norm of one element is |x| (or x != 0 for p = 0), not (|x|^p)^(1/p), which can overflow.

@@ -13,6 +13,10 @@ double row_norm(const T* row, int64_t dim, double p) {
     T acc = p > 0 ? T(0) : T(INFINITY);
     for (int64_t j = 0; j < dim; ++j) {
       const T a = fabs(row[j]);
+      if (a != a) {
+        // A NaN wins, as in PyTorch's max/min_propagate_nan: the norm is NaN and the row is left alone.
+        return static_cast<double>(a);
+      }
       acc = p > 0 ? (a > acc ? a : acc) : (a < acc ? a : acc);
     }
     return static_cast<double>(acc);

@@ -29,13 +29,23 @@ bool vectorised(double p, Reduce* how) {
   return true;
 }
 
+// Max and min let a NaN win, as PyTorch's max/min_propagate_nan (and Java's Math.max/min) do: a row holding a NaN has
+// a NaN norm, which is never > max_norm, so the row is left as it is. Sums propagate NaN by themselves.
+template <typename T>
+T max_or_min(T total, T a, Reduce how) {
+  if (a != a) {
+    return a;
+  }
+  return how == Reduce::kMax ? (a > total ? a : total) : (a < total ? a : total);
+}
+
 template <typename T>
 T combine(T total, T a, Reduce how) {
   switch (how) {
     case Reduce::kSquares: return total + a * a;
     case Reduce::kAbs: return total + a;
-    case Reduce::kMax: return a > total ? a : total;
-    case Reduce::kMin: return a < total ? a : total;
+    case Reduce::kMax:
+    case Reduce::kMin: return max_or_min(total, a, how);
   }
   return total;
 }
@@ -45,9 +55,7 @@ template <typename T>
 double finish(const T* lanes, int lane_count, const T* row, int64_t j, int64_t dim, Reduce how) {
   T total = lanes[0];
   for (int k = 1; k < lane_count; ++k) {
-    total = how == Reduce::kMax ? (lanes[k] > total ? lanes[k] : total)
-          : how == Reduce::kMin ? (lanes[k] < total ? lanes[k] : total)
-          : total + lanes[k];
+    total = how == Reduce::kSquares || how == Reduce::kAbs ? total + lanes[k] : max_or_min(total, lanes[k], how);
   }
   for (; j < dim; ++j) {
     const T a = row[j] < 0 ? -row[j] : row[j];

@@ -468,4 +468,42 @@ class RenormMatchesLibtorchTest {
             }
         }
     }
+
+    /**
+     * A NaN in a row makes its norm NaN for every norm_type, infinities included: libtorch's max and min propagate
+     * NaN, and a NaN norm is never above max_norm, so the row is left as it is. A vector max instruction drops a NaN
+     * held in its first operand, so the SIMD kernels must track NaN lanes themselves; the NaN sits in a vector lane
+     * (column 5), in the last full vector (column 35) or in the scalar tail (column 39) of a 40-column row.
+     */
+    @Test
+    void rowsHoldingNaNKeepTheirValuesForEveryNormType() {
+        int dim = 40;
+        int[] nanColumns = {5, 35, 39};
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (double p : new double[] {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 2, 1, 3}) {
+                double[][] rows = new double[nanColumns.length + 1][dim];
+                for (int r = 0; r < rows.length; r++) {
+                    for (int c = 0; c < dim; c++) {
+                        rows[r][c] = (c % 2 == 0 ? 1 : -1) * (3 + r + c * 0.25);
+                    }
+                    if (r < nanColumns.length) {
+                        rows[r][nanColumns[r]] = Double.NaN;
+                    }
+                }
+                try (Tensor original = Torch.empty(dtype, rows.length, dim).copy_(Torch.tensor(rows));
+                     Tensor input = Torch.tensor(new long[] {3, 0, 1, 2});
+                     Libtorch.Renormed expected = Libtorch.renormThenEmbedding(original, input, 1.0, p);
+                     Tensor weight = original.clone();
+                     Tensor out = F.embedding(input, weight, null, 1.0, p, false, false)) {
+                    String header = dtype + " norm_type " + p;
+                    for (int r = 0; r < nanColumns.length; r++) {
+                        assertRowBits(original, expected.weight, r, () -> header + ": libtorch");
+                        assertRowBits(original, weight, r, () -> header + ": jembed");
+                    }
+                    assertClose(expected.weight, weight, rtol(dtype), 0, () -> header + ": the weight");
+                    assertClose(expected.out, out, rtol(dtype), 0, () -> header + ": the output");
+                }
+            }
+        }
+    }
 }

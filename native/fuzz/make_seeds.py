@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Writes the small committed seed corpus of each fuzz target (corpus/<target>/): hand-built inputs that reach each
+type combination, bad indices at chosen positions, extreme sizes and options, plus a few seeded random ones.
+The byte layout follows fuzz_common.h's Reader (little-endian u16/u64; below(b) reads a u16). Re-run after changing
+a target's input layout; scripts/fuzz adds nothing here (new inputs go to target/fuzz/corpus)."""
+import os
+import random
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def u8(x):
+    return struct.pack("<B", x & 0xFF)
+
+
+def u16(x):
+    return struct.pack("<H", x & 0xFFFF)
+
+
+def u64(x):
+    return struct.pack("<Q", x & 0xFFFFFFFFFFFFFFFF)
+
+
+def good(r):
+    return u8(0) + u16(r)
+
+
+BAD = {"minus1": u8(200), "rows": u8(201), "min64": u8(203), "max64": u8(204), "2^32": u8(207), "random": u8(209) + u64(0xDEADBEEFCAFEF00D)}
+
+
+def indices(n, rows, bad_at=None, bad="minus1"):
+    out = b""
+    for i in range(n):
+        out += BAD[bad] if i == bad_at else good((i * 7) % max(rows, 1))
+    return out
+
+
+def values(count, seed):
+    rnd = random.Random(seed)
+    return b"".join(u8(rnd.randrange(200)) + u8(rnd.randrange(256)) for _ in range(count))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def sizes(dim, rows, n, huge=None):
+    head = u16(dim)
+    if dim == 0:
+        head += u8(1 if huge is not None else 0)
+        head += u64(huge) if huge is not None else u16(rows)
+    else:
+        head += u16(rows)
+    return head + u16(n)
+
+
+def main():
+    rnd = random.Random(20261122)
+    for t in range(4):
+        write("gather", f"t{t}_ok", u8(t) + sizes(9, 17, 40) + indices(40, 17))
+        write("gather", f"t{t}_bad_at_5", u8(t) + sizes(16, 10, 30) + indices(30, 10, 5, ["minus1", "rows", "min64", "2^32"][t]))
+        write("gather", f"t{t}_dim0_huge", u8(t) + sizes(0, 0, 8, huge=1 << 40) + indices(8, 1 << 16))
+        write("renorm", f"t{t}_p2", u8(t) + sizes(33, 12, 50) + u8(2) + u8(0) + u8(0) + indices(50, 12) + values(12 * 33, t))
+        write("renorm", f"t{t}_pinf_bad", u8(t) + sizes(8, 6, 20) + u8(1) + u8(3) + u8(0) + indices(20, 6, 19, "max64") + values(48, t))
+        write("renorm", f"t{t}_p0_dim1", u8(t) + sizes(1, 9, 30) + u8(3) + u8(2) + u8(0) + indices(30, 9) + values(9, t))
+        write("renorm", f"t{t}_specials", u8(t) + sizes(17, 5, 12) + u8(0) + u8(7) + u8(1) + indices(12, 5) + bytes(rnd.randrange(256) for _ in range(300)))
+        write("dense_backward", f"t{t}_plain", u8(t) + sizes(10, 20, 60) + u8(0) + u8(0) + u8(0) + u8(0) + indices(60, 20) + values(600 + 200, t))
+        write("dense_backward", f"t{t}_pad_scale_owners3", u8(t) + sizes(24, 15, 45) + u8(150) + u16(4) + u8(1) + u8(0) + u8(2) + indices(45, 15) + values(45 * 24 + 15 * 24, t))
+        write("dense_backward", f"t{t}_bad_owner", u8(t) + sizes(5, 8, 10) + u8(0) + u8(0) + u8(0) + u8(231) + indices(10, 8) + values(90, t))
+        write("dense_backward", f"t{t}_bad_index", u8(t) + sizes(5, 8, 10) + u8(0) + u8(1) + u8(0) + u8(1) + indices(10, 8, 9, "rows") + values(90, t))
+    for t in range(2):
+        for op in range(3):
+            write("sparse_optim", f"t{t}_op{op}_ok", u8(t) + u8(op) + sizes(12, 20, 16) + u8(0) + u8(op % 2) + u8(3) + u8(4) + u8(5) + u8(7) + indices(16, 20) + values(16 * 12 + 3 * 20 * 12, op))
+            write("sparse_optim", f"t{t}_op{op}_bad", u8(t) + u8(op) + sizes(4, 6, 9) + u8(0) + u8(0) + u8(1) + u8(2) + u8(3) + u8(4) + indices(9, 6, 4, "2^32") + values(200, op))
+    write("memory", "alloc_copy_free", u8(12) + u8(0) + u8(0) + u8(0) + u8(10) + u16(1000) + u8(7) + u8(0) + u8(1) + u8(1) + u8(10) + u16(3000) + u8(9)
+          + u8(1) + u8(0) + u8(1) + u8(100) + u16(700) + u8(2) + u8(0) + u8(0))
+    write("memory", "huge_and_negative", u8(6) + u8(0) + u8(2) + u8(2) + u8(205) + u16(10) + u8(1) + u8(0) + u8(3) + u8(3) + u8(220) + u16(5)
+          + u8(0) + u8(4) + u8(4) + u8(195) + u8(3))
+    write("memory", "variants", u8(4) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 1) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 2)
+          + u8(3) + u8(0) + u8(0) + struct.pack("<I", 0xFFFFFFFF) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 3))
+    for target in ["gather", "renorm", "dense_backward", "sparse_optim", "memory"]:
+        for k in range(4):
+            write(target, f"random_{k}", bytes(rnd.randrange(256) for _ in range(rnd.randrange(16, 400))))
+
+
+if __name__ == "__main__":
+    main()
