@@ -65,6 +65,16 @@ public final class SparseTensor implements AutoCloseable {
         return shape.clone();
     }
 
+    /** PyTorch equivalent: {@code t.dim()}: the rank of the dense shape. */
+    public int dim() {
+        return shape.length;
+    }
+
+    /** PyTorch equivalent: {@code t.size(dim)}: one extent of the dense shape, without copying the shape. */
+    public long size(int dim) {
+        return shape[dim];
+    }
+
     /** PyTorch equivalent: {@code t._nnz()}: stored entries, repeats included. */
     public long nnz() {
         return indices.size(1);

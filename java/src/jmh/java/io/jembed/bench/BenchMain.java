@@ -45,16 +45,19 @@ public final class BenchMain {
         }
         Files.createDirectories(out);
         MachineInfo before = MachineInfo.now();
-        List<String> impls = new ArrayList<>(List.of("native", "native-scalar", "native-avx2", "native-avx512",
-                "java-backend", "arraycopy", "naive-loop", "libtorch-1t", "libtorch"));
-        impls.removeIf(impl -> impl.startsWith("native-") && !NativeBackend.supportedKernels()
+        List<String> impls = new ArrayList<>(List.of("native", "native-1t", "native-2t", "native-scalar",
+                "native-avx2", "native-avx512", "java-backend", "arraycopy", "naive-loop", "libtorch-1t", "libtorch"));
+        // Variants this CPU cannot run are left out; "native-1t" and "native-2t" are thread counts, not variants.
+        impls.removeIf(impl -> impl.startsWith("native-") && !impl.endsWith("t") && !NativeBackend.supportedKernels()
                 .contains(impl.substring("native-".length())));
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(ForwardBenchmark.class.getSimpleName())
                 .include(CopyBenchmark.class.getSimpleName())
                 .include(BackwardBenchmark.class.getSimpleName())
                 .include(RenormBenchmark.class.getSimpleName())
+                .include(OptimizerStepBenchmark.class.getSimpleName())
                 .param("impl", impls.toArray(new String[0]))
+                .param("dtype", "float32")
                 .addProfiler(GCProfiler.class)
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
                 .resultFormat(ResultFormatType.JSON)
@@ -62,7 +65,7 @@ public final class BenchMain {
         if (full) {
             options.param("dim", "16", "64", "128", "512").param("batch", "1", "64", "4096")
                     .param("table", "L2", "L3", "DRAM")
-                    .forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
+                    .forks(1).warmupIterations(1).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(3).measurementTime(TimeValue.seconds(1));
         } else {
             options.param("dim", "64").param("batch", "1", "4096").param("table", "L2", "DRAM")
@@ -70,7 +73,20 @@ public final class BenchMain {
                     .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
         }
         // The backward and renorm shapes are the (100k x 128, batch 4096) whatever the mode.
-        Collection<RunResult> results = new Runner(options.build()).run();
+        List<RunResult> results = new ArrayList<>(new Runner(options.build()).run());
+        // float64 lookups: the batches that read many rows, by the implementations that matter for the choice.
+        ChainedOptionsBuilder wide = new OptionsBuilder()
+                .include(ForwardBenchmark.class.getSimpleName())
+                .param("impl", "native", "native-1t", "native-2t", "java-backend", "arraycopy", "libtorch-1t",
+                        "libtorch")
+                .param("dtype", "float64").param("batch", "4096").param("table", "L2", "DRAM")
+                .param("dim", full ? new String[] {"64", "512"} : new String[] {"64"})
+                .addProfiler(GCProfiler.class)
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
+                .forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(full ? 1000 : 500))
+                .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500));
+        results.addAll(new Runner(wide.resultFormat(ResultFormatType.JSON)
+                .result(out.resolve("results-float64.json").toString()).build()).run());
         MachineInfo after = MachineInfo.now();
         String command = "scripts/bench " + (full ? "--full" : "--quick");
         Report report = new Report(results, command, before, after);

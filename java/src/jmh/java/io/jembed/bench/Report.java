@@ -13,13 +13,13 @@ import org.openjdk.jmh.results.RunResult;
 
 /** Turns one JMH run into a Markdown report and an SVG chart. */
 final class Report {
-    private final List<Row> rows = new ArrayList<>();
+    final List<Row> rows = new ArrayList<>();
     private final String command;
     private final MachineInfo before;
     private final MachineInfo after;
 
     /** One measured configuration. */
-    private static final class Row {
+    static final class Row {
         String benchmark;
         String impl;
         Map<String, String> params = new LinkedHashMap<>();
@@ -42,7 +42,7 @@ final class Report {
                 row.params.put(key, params.getParam(key));
             }
             row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
-                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl");
+                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl");
             row.nsPerOp = result.getPrimaryResult().getScore();
             row.error = result.getPrimaryResult().getScoreError();
             Result<?> alloc = result.getSecondaryResults().get("·gc.alloc.rate.norm");
@@ -52,7 +52,7 @@ final class Report {
             if (alloc != null) {
                 row.allocBytesPerOp = alloc.getScore();
             }
-            row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch"));
+            row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch", "stepBatch"));
             rows.add(row);
         }
     }
@@ -66,7 +66,7 @@ final class Report {
         return "1";
     }
 
-    private double memcpyNs(String dim, String batch) {
+    double memcpyNs(String dim, String batch) {
         for (Row row : rows) {
             if (row.benchmark.startsWith("CopyBenchmark") && row.params.get("dim").equals(dim)
                     && row.params.get("batch").equals(batch)) {
@@ -93,18 +93,22 @@ final class Report {
                 + "accumulated. `of memcpy` is the same-run streaming copy of the same bytes between two buffers "
                 + "larger than the L3, divided by this time (1.0 = as fast as the memory copies). `B/op` is JMH's GC "
                 + "profiler's allocation per call.\n\n");
-        section(md, "Forward gather (float32)", "ForwardBenchmark", true);
-        section(md, "Memory reference: native memcpy of the same bytes", "CopyBenchmark", false);
-        section(md, "Dense backward (float32, accumulate)", "BackwardBenchmark", false);
-        section(md, "Renorm (max_norm 1, p = 2)", "RenormBenchmark", false);
+        new Goals(this).appendTo(md);
+        section(md, "Forward gather (float32)", "ForwardBenchmark", true, "float32");
+        section(md, "Forward gather (float64; memcpy column: the float32 copy of half the bytes, so 0.5 = as fast "
+                + "as memory)", "ForwardBenchmark", true, "float64");
+        section(md, "Memory reference: native memcpy of the same bytes", "CopyBenchmark", false, null);
+        section(md, "Dense backward (float32, accumulate)", "BackwardBenchmark", false, null);
+        section(md, "Renorm (max_norm 1, p = 2)", "RenormBenchmark", false, null);
+        section(md, "Sparse optimizer step (float32, coalesced gradient)", "OptimizerStepBenchmark", false, null);
         md.append("![throughput chart](chart.svg)\n");
         return md.toString();
     }
 
-    private void section(StringBuilder md, String title, String benchmark, boolean withMemcpy) {
+    private void section(StringBuilder md, String title, String benchmark, boolean withMemcpy, String dtype) {
         List<Row> selected = new ArrayList<>();
         for (Row row : rows) {
-            if (row.benchmark.startsWith(benchmark)) {
+            if (row.benchmark.startsWith(benchmark) && (dtype == null || dtype.equals(row.params.get("dtype")))) {
                 selected.add(row);
             }
         }
@@ -144,7 +148,8 @@ final class Report {
     String chartSvg() {
         List<Row> bars = new ArrayList<>();
         for (Row row : rows) {
-            if (row.benchmark.startsWith("ForwardBenchmark") && "4096".equals(row.params.get("batch"))) {
+            if (row.benchmark.startsWith("ForwardBenchmark") && "4096".equals(row.params.get("batch"))
+                    && "float32".equals(row.params.get("dtype"))) {
                 bars.add(row);
             }
         }

@@ -307,7 +307,7 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
-        checkSparseStep(param, gradient);
+        checkSparseStep(param, gradient, null, null);
         long p = TensorInternals.memory(param).address();
         long idx = TensorInternals.memory(gradient.indices()).address();
         long values = TensorInternals.memory(gradient.values()).address();
@@ -322,7 +322,7 @@ public final class NativeBackend implements Backend {
     @Override
     public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
                               boolean maximize) {
-        checkSparseStep(param, gradient, stateSum);
+        checkSparseStep(param, gradient, stateSum, null);
         long p = TensorInternals.memory(param).address();
         long sum = TensorInternals.memory(stateSum).address();
         long idx = TensorInternals.memory(gradient.indices()).address();
@@ -357,23 +357,27 @@ public final class NativeBackend implements Backend {
     }
 
     /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */
-    private static void checkSparseStep(Tensor param, SparseTensor gradient, Tensor... state) {
-        long[] shape = gradient.shape();
-        boolean ok = param.dim() == 2 && param.size(0) == shape[0] && param.size(1) == shape[1]
+    /** Checks a step's buffers without allocating (no shape copies): this runs once per optimizer step. */
+    private static void checkSparseStep(Tensor param, SparseTensor gradient, Tensor state1, Tensor state2) {
+        boolean ok = param.dim() == 2 && gradient.dim() == 2 && param.size(0) == gradient.size(0)
+                && param.size(1) == gradient.size(1)
                 && param.dtype().isFloatingPoint() && gradient.dtype() == param.dtype() && !param.isClosed()
                 && TensorInternals.memory(param).isNative() && TensorInternals.memory(gradient.values()).isNative()
                 && TensorInternals.memory(gradient.indices()).isNative()
-                && gradient.values().numel() == saturatedProduct(gradient.nnz(), shape[1]);
-        for (Tensor s : state) {
-            ok &= s.dtype() == param.dtype() && java.util.Arrays.equals(s.shape(), param.shape()) && !s.isClosed()
-                    && TensorInternals.memory(s).isNative();
-        }
+                && gradient.values().numel() == saturatedProduct(gradient.nnz(), gradient.size(1))
+                && likeParam(state1, param) && likeParam(state2, param);
         if (!ok) {
             throw new IllegalArgumentException("a sparse step needs a 2-D floating-point parameter, state of its "
                     + "shape and dtype, and a gradient of its shape, all in native memory; got parameter "
-                    + Arrays.toString(param.shape()) + " " + param.dtype() + " and gradient " + Arrays.toString(shape)
-                    + " " + gradient.dtype());
+                    + Arrays.toString(param.shape()) + " " + param.dtype() + " and gradient "
+                    + Arrays.toString(gradient.shape()) + " " + gradient.dtype());
         }
+    }
+
+    /** True for no state ({@code null}) or a state tensor of the parameter's dtype and shape in native memory. */
+    private static boolean likeParam(Tensor state, Tensor param) {
+        return state == null || (state.dtype() == param.dtype() && state.dim() == 2 && state.size(0) == param.size(0)
+                && state.size(1) == param.size(1) && !state.isClosed() && TensorInternals.memory(state).isNative());
     }
 
     /**
