@@ -53,7 +53,10 @@ class Reader {
     switch (kind % 10) {
       case 0: return -1;
       case 1: return rows;
-      case 2: return rows + static_cast<int64_t>(u8());
+      case 2: {
+        const int64_t past = static_cast<int64_t>(u8());
+        return rows > std::numeric_limits<int64_t>::max() - past ? std::numeric_limits<int64_t>::max() : rows + past;
+      }
       case 3: return std::numeric_limits<int64_t>::min();
       case 4: return std::numeric_limits<int64_t>::max();
       case 5: return std::numeric_limits<int32_t>::min();

@@ -67,7 +67,14 @@ public class Embedding implements AutoCloseable {
             }
             this.weight = Torch.empty(options.dtype(), numEmbeddings, embeddingDim);
             this.ownsWeight = true;
-            resetParameters();
+            try {
+                // Fails, as in PyTorch (IndexError), for padding_idx 0 of a table with no rows, which PyTorch's
+                // padding_idx check lets through.
+                resetParameters();
+            } catch (RuntimeException e) {
+                weight.close();
+                throw e;
+            }
             weight.requiresGrad_(!options.freeze());
         } else {
             checkGivenWeight(given, "Shape of weight does not match num_embeddings and embedding_dim");

@@ -133,6 +133,9 @@ class BadInputCatalogueTest {
         add(rows, "padding_idx = num_embeddings", IllegalArgumentException.class,
                 "Padding_idx must be within num_embeddings: got 25, expected a value in [-10, 9]",
                 f -> new Embedding(new EmbeddingOptions(10, 3).paddingIdx(25)));
+        add(rows, "padding_idx 0 of a table with no rows (PyTorch: IndexError when zeroing the row)",
+                IndexOutOfBoundsException.class, "index 0 is out of bounds for dimension 0 with size 0",
+                f -> new Embedding(new EmbeddingOptions(0, 3).paddingIdx(0)));
         add(rows, "padding_idx = -num_embeddings - 1", IllegalArgumentException.class, "got -25",
                 f -> new Embedding(new EmbeddingOptions(10, 3).paddingIdx(-25)));
         add(rows, "integer dtype for a new module", IllegalArgumentException.class,

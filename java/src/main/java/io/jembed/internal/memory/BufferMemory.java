@@ -12,15 +12,21 @@ final class BufferMemory extends Memory {
     private final ByteBuffer[] windows;
 
     private BufferMemory(ByteBuffer[] windows, long bytes) {
-        super(bytes, new Free(windows));
+        super(bytes, new Free(windows, bytes));
         this.windows = windows;
     }
 
     static BufferMemory allocateBuffers(long bytes) {
+        LIVE_MEMORY.reserve(bytes);
         ByteBuffer[] windows = new ByteBuffer[windowCount(bytes)];
-        for (int w = 0; w < windows.length; w++) {
-            long length = Math.min(WINDOW_BYTES, bytes - ((long) w << WINDOW_SHIFT));
-            windows[w] = ByteBuffer.allocateDirect((int) length).order(ByteOrder.nativeOrder());
+        try {
+            for (int w = 0; w < windows.length; w++) {
+                long length = Math.min(WINDOW_BYTES, bytes - ((long) w << WINDOW_SHIFT));
+                windows[w] = ByteBuffer.allocateDirect((int) length).order(ByteOrder.nativeOrder());
+            }
+        } catch (OutOfMemoryError e) {
+            new Free(windows, bytes).run();
+            throw e;
         }
         return new BufferMemory(windows, bytes);
     }
@@ -71,19 +77,28 @@ final class BufferMemory extends Memory {
         }
 
         private ByteBuffer[] windows;
+        private final long bytes;
 
-        Free(ByteBuffer[] windows) {
+        Free(ByteBuffer[] windows, long bytes) {
             this.windows = windows;
+            this.bytes = bytes;
         }
 
         @Override
         public void run() {
             ByteBuffer[] toFree = windows;
             windows = null;
-            if (toFree == null || INVOKE_CLEANER == null) {
+            if (toFree == null) {
+                return;
+            }
+            LIVE_MEMORY.release(bytes);
+            if (INVOKE_CLEANER == null) {
                 return;
             }
             for (ByteBuffer buffer : toFree) {
+                if (buffer == null) {
+                    continue; // an allocation that failed part way
+                }
                 try {
                     INVOKE_CLEANER.invoke(UNSAFE, buffer);
                 } catch (ReflectiveOperationException | RuntimeException e) {

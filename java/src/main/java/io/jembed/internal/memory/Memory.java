@@ -23,6 +23,8 @@ public abstract class Memory implements AutoCloseable {
     static final long WINDOW_BYTES = 1L << WINDOW_SHIFT;
     static final long WINDOW_MASK = WINDOW_BYTES - 1;
     static final Cleaner CLEANER = Cleaner.create();
+    /** Every block's bytes, native or buffer, until freed. */
+    static final LiveMemoryBudget LIVE_MEMORY = new LiveMemoryBudget();
 
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 16);
 

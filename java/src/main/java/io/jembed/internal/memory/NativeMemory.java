@@ -5,21 +5,31 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Pointer;
 
-/** Memory from {@code jembed_alloc}: 64-byte aligned, huge pages for large blocks, addressable by native kernels. */
+/**
+ * Memory from {@code jembed_alloc}: 64-byte aligned, huge pages for large blocks, addressable by native kernels.
+ * Counted by {@link LiveMemoryBudget}, so that dropped blocks are collected before they pile up.
+ */
 final class NativeMemory extends Memory {
     private volatile long address;
     private final ByteBuffer[] windows;
 
     private NativeMemory(long address, long bytes) {
-        super(bytes, new Free(address));
+        super(bytes, new Free(address, bytes));
         this.address = address;
         this.windows = new ByteBuffer[windowCount(bytes)];
     }
 
     static NativeMemory allocateNative(long bytes) {
+        LIVE_MEMORY.reserve(bytes);
         long address = JembedNative.alloc(bytes);
         if (address == 0) {
-            throw new OutOfMemoryError("jembed could not allocate " + bytes + " bytes of native memory");
+            LIVE_MEMORY.collectNow();
+            address = JembedNative.alloc(bytes);
+        }
+        if (address == 0) {
+            LIVE_MEMORY.release(bytes);
+            throw new OutOfMemoryError("jembed could not allocate " + bytes + " bytes of native memory ("
+                    + LIVE_MEMORY.liveBytes() + " bytes held by open tensors)");
         }
         return new NativeMemory(address, bytes);
     }
@@ -74,14 +84,17 @@ final class NativeMemory extends Memory {
     /** Holds only the address, never the {@code NativeMemory}, so that the Cleaner can run. */
     private static final class Free implements Runnable {
         private final long address;
+        private final long bytes;
 
-        Free(long address) {
+        Free(long address, long bytes) {
             this.address = address;
+            this.bytes = bytes;
         }
 
         @Override
         public void run() {
             JembedNative.free(address);
+            LIVE_MEMORY.release(bytes);
         }
     }
 }
