@@ -3,6 +3,7 @@ package io.jembed.bench;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.backend.Backends;
+import io.jembed.backend.NativeBackend;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.nn.Embedding;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +29,8 @@ import org.openjdk.jmh.annotations.State;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class ForwardBenchmark {
-    @Param({"native", "native-scalar", "native-avx2", "native-avx512", "java-backend", "arraycopy", "naive-loop",
-            "libtorch-1t", "libtorch"})
+    @Param({"native", "native-1t", "native-2t", "native-scalar", "native-avx2", "native-avx512", "java-backend",
+            "arraycopy", "naive-loop", "libtorch-1t", "libtorch"})
     public String impl;
 
     @Param({"64"})
@@ -102,6 +103,21 @@ public class ForwardBenchmark {
                     idx.copyFrom(indices[s]);
                     EmbeddingChecks.checkIndices(idx, rows, "embedding");
                     Backends.java().embedding(weight, idx, out);
+                };
+                break;
+            }
+            case "native-1t":
+            case "native-2t": {
+                // The default dispatch's kernels with the thread count fixed, whatever the batch's size.
+                NativeBackend backend = (NativeBackend) Backends.nativeBackend().orElseThrow();
+                int threads = impl.equals("native-2t") ? 2 : 1;
+                Tensor weight = Torch.tensor(values, rows, dim);
+                Tensor idx = Torch.empty(io.jembed.DType.INT64, batch);
+                Tensor out = Torch.empty(io.jembed.DType.FLOAT32, batch, dim);
+                lookup = s -> {
+                    idx.copyFrom(indices[s]);
+                    EmbeddingChecks.checkIndices(idx, rows, "embedding");
+                    backend.embedding(weight, idx, out, threads);
                 };
                 break;
             }

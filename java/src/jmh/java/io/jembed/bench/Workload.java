@@ -65,8 +65,8 @@ final class Workload {
 
     /** For {@code native-<variant>} implementations, forces the variant; returns false if the CPU can't run it. */
     static boolean selectKernels(String impl) {
-        if (!impl.startsWith("native-")) {
-            return true;
+        if (!impl.startsWith("native-") || impl.endsWith("t")) {
+            return true; // not a variant name: "native", or a thread count such as "native-2t"
         }
         String variant = impl.substring("native-".length());
         if (!NativeBackend.supportedKernels().contains(variant)) {

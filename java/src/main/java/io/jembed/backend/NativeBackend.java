@@ -31,12 +31,17 @@ public final class NativeBackend implements Backend {
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
     /**
-     * Below this many bytes of rows per thread a gather runs on the calling thread alone: smaller batches are over
-     * before a second thread helps, and rows warm in this core's cache would be pulled across to the other core.
+     * Below this many bytes of rows a gather runs on the calling thread alone: smaller batches are over before a
+     * second thread helps, and rows warm in this core's cache would be pulled across to the other core.
      */
-    private static final long PARALLEL_GATHER_BYTES = 2 << 20;
+    private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 4L << 20);
     /** Below this many gradient elements a backward pass runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
+    /** Helper threads for large gathers and backward passes; one call uses them at a time. */
+    private static final WorkerCrew CREW = new WorkerCrew(THREADS - 1);
+    /** The reusable job objects of the crew, filled by the caller that holds it. */
+    private static final GatherJob GATHER_JOB = new GatherJob(CREW.parts());
+    private static final BackwardJob BACKWARD_JOB = new BackwardJob();
 
     NativeBackend() {
         if (!NativeLibrary.isAvailable()) {
@@ -92,29 +97,75 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, Tensor indices, Tensor out) {
-        checkBuffers(weight, indices, out);
-        long n = indices.numel();
         long rowBytes = weight.size(1) * weight.dtype().itemSize();
-        int threads = (int) Math.min(THREADS, n * rowBytes / PARALLEL_GATHER_BYTES);
-        if (threads < 2) {
+        embedding(weight, indices, out, indices.numel() * rowBytes < PARALLEL_GATHER_BYTES ? 1 : THREADS);
+    }
+
+    /**
+     * The lookup on one thread ({@code threads == 1}) or split among the calling thread and the helper threads
+     * ({@code -Djembed.threads}, by default one per processor) when they are free; for benchmarks and tests.
+     */
+    public void embedding(Tensor weight, Tensor indices, Tensor out, int threads) {
+        checkBuffers(weight, indices, out);
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        long n = indices.numel();
+        if (threads == 1 || n < CREW.parts() || !CREW.tryAcquire()) {
             checkResult(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
             return;
         }
         // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight.
-        long chunk = (n + threads - 1) / threads;
-        List<java.util.concurrent.ForkJoinTask<Long>> parts = new ArrayList<>();
-        for (int t = 1; t < threads; t++) {
-            long start = t * chunk;
-            long count = Math.min(chunk, n - start);
-            parts.add(java.util.concurrent.ForkJoinPool.commonPool().submit(
-                    () -> gatherPart(weight, indices, out, start, count)));
-        }
-        long status = gatherPart(weight, indices, out, 0, chunk);
-        for (java.util.concurrent.ForkJoinTask<Long> part : parts) {
-            long partStatus = part.join();
-            status = status == -1 ? partStatus : status;
+        long status;
+        try {
+            status = GATHER_JOB.run(CREW, weight, indices, out, n);
+        } finally {
+            CREW.release();
         }
         checkResult(status, indices, weight.size(0));
+    }
+
+    /** One gather split into equal contiguous ranges of lookups. */
+    private static final class GatherJob implements WorkerCrew.Job {
+        private final long[] statuses;
+        private Tensor weight;
+        private Tensor indices;
+        private Tensor out;
+        private long n;
+        private long chunk;
+
+        GatherJob(int parts) {
+            statuses = new long[parts];
+        }
+
+        long run(WorkerCrew crew, Tensor weight, Tensor indices, Tensor out, long n) {
+            this.weight = weight;
+            this.indices = indices;
+            this.out = out;
+            this.n = n;
+            this.chunk = (n + statuses.length - 1) / statuses.length;
+            try {
+                crew.run(this);
+            } finally {
+                // Dropped at once, so that the job never keeps a tensor reachable.
+                this.weight = null;
+                this.indices = null;
+                this.out = null;
+            }
+            for (long status : statuses) {
+                if (status != -1) {
+                    return status; // the first bad index in input order
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void runPart(int part) {
+            long start = Math.min(n, part * chunk);
+            long count = Math.min(chunk, n - start);
+            statuses[part] = count > 0 ? gatherPart(weight, indices, out, start, count) : -1;
+        }
     }
 
     /** Gathers {@code count} lookups from flat position {@code start}; a bad index's position is absolute. */
@@ -186,15 +237,53 @@ public final class NativeBackend implements Backend {
             denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, 1, 0);
             return;
         }
-        List<java.util.concurrent.ForkJoinTask<?>> parts = new ArrayList<>();
-        for (int owner = 1; owner < threads; owner++) {
-            int part = owner;
-            parts.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() ->
-                    denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads, part)));
+        if (!CREW.tryAcquire()) {
+            // Another call has the helpers: this thread runs every owner's part, which gives the same bits.
+            for (int owner = 0; owner < threads; owner++) {
+                denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads, owner);
+            }
+            return;
         }
-        denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads, 0);
-        for (java.util.concurrent.ForkJoinTask<?> part : parts) {
-            part.join();
+        try {
+            BACKWARD_JOB.run(CREW, gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads);
+        } finally {
+            CREW.release();
+        }
+    }
+
+    /** One backward pass whose owners are dealt round-robin to the crew's parts. */
+    private static final class BackwardJob implements WorkerCrew.Job {
+        private Tensor gradOutput;
+        private Tensor indices;
+        private Tensor gradWeight;
+        private long paddingIdx;
+        private boolean scale;
+        private int owners;
+        private int parts;
+
+        void run(WorkerCrew crew, Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                 boolean scale, int owners) {
+            this.gradOutput = gradOutput;
+            this.indices = indices;
+            this.gradWeight = gradWeight;
+            this.paddingIdx = paddingIdx;
+            this.scale = scale;
+            this.owners = owners;
+            this.parts = crew.parts();
+            try {
+                crew.run(this);
+            } finally {
+                this.gradOutput = null;
+                this.indices = null;
+                this.gradWeight = null;
+            }
+        }
+
+        @Override
+        public void runPart(int part) {
+            for (int owner = part; owner < owners; owner += parts) {
+                denseBackwardPart(gradOutput, indices, gradWeight, paddingIdx, scale, owners, owner);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jembed.backend;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -166,6 +167,45 @@ class BackendAgreementTest {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
                     IllegalArgumentException.class, () -> nativeBackend.embedding(weight, idx, out));
             assertTrue(e.getMessage().contains("'out' must hold 3 x 8 elements"), e.getMessage());
+        }
+    }
+
+    /**
+     * A gather split among the caller and the helper threads copies the same bits as one thread, on awkward sizes
+     * (batches that do not divide evenly, fewer lookups than parts), and on the native backend's bad-index path
+     * (an index rewritten after validation) names the first bad position in input order, whichever part found it.
+     */
+    @Test
+    void gatherSplitAmongThreadsGivesTheOneThreadBits() {
+        NativeBackend backend = (NativeBackend) nativeBackend;
+        Generator g = new Generator(77);
+        for (DType weightType : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (long dim : new long[] {1, 7, 33}) {
+                for (int batch : new int[] {0, 1, 3, 1001, 4096}) {
+                    try (Tensor weight = Torch.randn(g, weightType, 500, dim);
+                         Tensor idx = randomIndices(g, DType.INT32, 500, batch);
+                         Tensor one = Torch.empty(weightType, batch, dim);
+                         Tensor split = Torch.full(weightType, -1, batch, dim)) {
+                        backend.embedding(weight, idx, one, 1);
+                        backend.embedding(weight, idx, split, 2);
+                        assertArrayEquals(one.toDoubleArray(), split.toDoubleArray(), 0,
+                                weightType + " dim " + dim + " batch " + batch);
+                    }
+                }
+            }
+        }
+        try (Tensor weight = Torch.randn(g, DType.FLOAT32, 10, 4);
+             Tensor idx = Torch.zeros(DType.INT64, 1000);
+             Tensor out = Torch.empty(DType.FLOAT32, 1000, 4)) {
+            idx.set(10, 900); // past checkBuffers, which does not validate: the kernels find it
+            idx.set(-3, 700);
+            java.util.ConcurrentModificationException e = assertThrows(
+                    java.util.ConcurrentModificationException.class, () -> backend.embedding(weight, idx, out, 2));
+            assertTrue(e.getMessage().contains("flat position 700"), e.getMessage());
+            idx.set(12, 300); // now the first part has one too
+            e = assertThrows(java.util.ConcurrentModificationException.class,
+                    () -> backend.embedding(weight, idx, out, 2));
+            assertTrue(e.getMessage().contains("flat position 300"), e.getMessage());
         }
     }
 
