@@ -26,6 +26,11 @@ function(jembed_isa_sources target isa)
   else()
     message(FATAL_ERROR "unknown instruction set '${isa}'")
   endif()
+  if(MINGW)
+    # GCC on Windows does not realign the stack beyond 16 bytes, yet may spill ymm/zmm registers with aligned moves
+    # (GCC bug 54412): have the assembler emit unaligned moves, which cost nothing on aligned data.
+    list(APPEND flags -Wa,-muse-unaligned-vector-move)
+  endif()
   target_sources(${target} PRIVATE ${ARGN})
   set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "${flags}")
 endfunction()

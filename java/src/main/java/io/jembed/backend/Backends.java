@@ -54,6 +54,19 @@ public final class Backends {
         return NativeLibrary.isAvailable() ? Optional.of(new NativeBackend()) : Optional.empty();
     }
 
+    /**
+     * The loader's error and, when it wraps an earlier one, the first: JavaCPP reports its last attempt ("no ... in
+     * java.library.path") and chains the failure to load the library it extracted from the jar, which names the real
+     * problem (a missing glibc version, a library for another architecture).
+     */
+    private static String describe(Throwable failure) {
+        Throwable first = failure;
+        while (first.getCause() != null && first.getCause() != first) {
+            first = first.getCause();
+        }
+        return first == failure ? failure.toString() : failure + "; first: " + first;
+    }
+
     private static Backend choose() {
         String wanted = System.getProperty(NativeLibrary.BACKEND_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         switch (wanted) {
@@ -70,8 +83,8 @@ public final class Backends {
                 if (NativeLibrary.isAvailable()) {
                     return new NativeBackend();
                 }
-                LOG.log(Level.WARNING, "jembed: native library unavailable (" + NativeLibrary.unavailableBecause()
-                        + "); using the Java backend");
+                LOG.log(Level.WARNING, "jembed: native library unavailable ("
+                        + describe(NativeLibrary.unavailableBecause()) + "); using the Java backend");
                 return JavaBackend.INSTANCE;
         }
     }
