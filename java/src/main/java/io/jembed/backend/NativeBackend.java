@@ -32,9 +32,11 @@ public final class NativeBackend implements Backend {
             Runtime.getRuntime().availableProcessors()));
     /**
      * Below this many bytes of rows a gather runs on the calling thread alone: smaller batches are over before a
-     * second thread helps, and rows warm in this core's cache would be pulled across to the other core.
+     * second thread helps, and rows warm in this core's cache would be pulled across to the other core. Measured
+     * (docs/bench/full, 2-core Zen 4): splitting 128 KB and more was 1.4 to 2.4 times faster than one thread
+     * except for a 256 KB batch from a table in L2 (0.91); 64 KB and less lost up to half.
      */
-    private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 4L << 20);
+    private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
     /** Below this many gradient elements a backward pass runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
