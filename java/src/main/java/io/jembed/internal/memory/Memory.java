@@ -2,7 +2,12 @@ package io.jembed.internal.memory;
 
 import io.jembed.internal.NativeLibrary;
 import java.lang.ref.Cleaner;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 
 /**
  * A block of off-heap memory with one owner.
@@ -31,6 +36,8 @@ public abstract class Memory implements AutoCloseable {
     private final long byteSize;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
+    /** Typed views of the windows, by element type (float, double, long, int), made on first use. */
+    private Buffer[][] typedViews;
 
     Memory(long byteSize, Runnable release) {
         this.byteSize = byteSize;
@@ -122,39 +129,69 @@ public abstract class Memory implements AutoCloseable {
             int w = (int) (offset >>> WINDOW_SHIFT);
             int pos = (int) (offset & WINDOW_MASK);
             int n = (int) Math.min(count, (WINDOW_BYTES - pos) / itemSize);
-            ByteBuffer window = window(w);
-            // Typed views are made per call: escape analysis removes them, and a view shares no state with others.
+            Buffer view = typedView(w, array);
+            // Absolute bulk transfers leave the view's position alone, so one view serves every thread.
             if (array instanceof float[]) {
                 if (in) {
-                    window.asFloatBuffer().put(pos / 4, (float[]) array, from, n);
+                    ((FloatBuffer) view).put(pos / 4, (float[]) array, from, n);
                 } else {
-                    window.asFloatBuffer().get(pos / 4, (float[]) array, from, n);
+                    ((FloatBuffer) view).get(pos / 4, (float[]) array, from, n);
                 }
             } else if (array instanceof double[]) {
                 if (in) {
-                    window.asDoubleBuffer().put(pos / 8, (double[]) array, from, n);
+                    ((DoubleBuffer) view).put(pos / 8, (double[]) array, from, n);
                 } else {
-                    window.asDoubleBuffer().get(pos / 8, (double[]) array, from, n);
+                    ((DoubleBuffer) view).get(pos / 8, (double[]) array, from, n);
                 }
             } else if (array instanceof long[]) {
                 if (in) {
-                    window.asLongBuffer().put(pos / 8, (long[]) array, from, n);
+                    ((LongBuffer) view).put(pos / 8, (long[]) array, from, n);
                 } else {
-                    window.asLongBuffer().get(pos / 8, (long[]) array, from, n);
-                }
-            } else if (array instanceof int[]) {
-                if (in) {
-                    window.asIntBuffer().put(pos / 4, (int[]) array, from, n);
-                } else {
-                    window.asIntBuffer().get(pos / 4, (int[]) array, from, n);
+                    ((LongBuffer) view).get(pos / 8, (long[]) array, from, n);
                 }
             } else {
-                throw new IllegalArgumentException("not a float[], double[], long[] or int[]: " + array);
+                if (in) {
+                    ((IntBuffer) view).put(pos / 4, (int[]) array, from, n);
+                } else {
+                    ((IntBuffer) view).get(pos / 4, (int[]) array, from, n);
+                }
             }
             from += n;
             count -= n;
             offset += (long) n * itemSize;
         }
+    }
+
+    /**
+     * The window {@code w} as a buffer of the array's element type, made once and kept: a view made per call is
+     * usually removed by escape analysis, but not always, and then every copy into an index tensor allocated one
+     * (56 bytes per lookup in the benchmarks' allocation profile).
+     */
+    private Buffer typedView(int w, Object array) {
+        int kind = array instanceof float[] ? 0 : array instanceof double[] ? 1 : array instanceof long[] ? 2
+                : array instanceof int[] ? 3 : -1;
+        if (kind < 0) {
+            throw new IllegalArgumentException("not a float[], double[], long[] or int[]: " + array);
+        }
+        Buffer[][] all = typedViews;
+        if (all == null) {
+            all = new Buffer[4][];
+            typedViews = all;
+        }
+        Buffer[] views = all[kind];
+        if (views == null) {
+            views = new Buffer[windowCount(byteSize)];
+            all[kind] = views;
+        }
+        Buffer view = views[w];
+        if (view == null) {
+            // A race makes two equivalent views of the same bytes, which is harmless.
+            ByteBuffer window = window(w);
+            view = kind == 0 ? window.asFloatBuffer() : kind == 1 ? window.asDoubleBuffer()
+                    : kind == 2 ? window.asLongBuffer() : window.asIntBuffer();
+            views[w] = view;
+        }
+        return view;
     }
 
     /** Copies {@code length} bytes from this block at {@code offset} to {@code target} at {@code targetOffset}. */
@@ -198,6 +235,7 @@ public abstract class Memory implements AutoCloseable {
     public final void close() {
         if (!closed) {
             closed = true;
+            typedViews = null;
             released();
             cleanable.clean();
         }
