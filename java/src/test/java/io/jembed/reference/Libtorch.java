@@ -176,7 +176,7 @@ final class Libtorch {
     }
 
     /** A new libtorch tensor with the same dtype, shape and bits. Attached to the caller's PointerScope. */
-    private static org.bytedeco.pytorch.Tensor toLibtorch(Tensor t) {
+    static org.bytedeco.pytorch.Tensor toLibtorch(Tensor t) {
         org.bytedeco.pytorch.Tensor copy = empty(t.dtype(), t.shape());
         if (t.numel() == 0) {
             return copy;
@@ -192,7 +192,7 @@ final class Libtorch {
     }
 
     /** A new jembed tensor with the same dtype, shape and bits. */
-    private static Tensor toJembed(org.bytedeco.pytorch.Tensor t) {
+    static Tensor toJembed(org.bytedeco.pytorch.Tensor t) {
         org.bytedeco.pytorch.Tensor c = t.contiguous();
         DType dtype = dtype(c.scalar_type().intern());
         long[] shape = new long[Math.toIntExact(c.dim())];

@@ -1,15 +1,12 @@
 package io.jembed.reference;
 
-import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
@@ -45,7 +42,7 @@ final class LibtorchTraining {
     static synchronized Tensor embeddingDenseBackward(Tensor gradOutput, Tensor indices, long numWeights,
                                                       long paddingIdx, boolean scaleGradByFreq) {
         try (PointerScope scope = new PointerScope()) {
-            return toJembed(torch.embedding_dense_backward(toLibtorch(gradOutput), toLibtorch(indices), numWeights,
+            return Libtorch.toJembed(torch.embedding_dense_backward(Libtorch.toLibtorch(gradOutput), Libtorch.toLibtorch(indices), numWeights,
                     paddingIdx, scaleGradByFreq));
         }
     }
@@ -59,7 +56,7 @@ final class LibtorchTraining {
     static synchronized SparseParts embeddingSparseBackward(Tensor gradOutput, Tensor indices, long numWeights,
                                                            long paddingIdx, boolean scaleGradByFreq) {
         try (PointerScope scope = new PointerScope()) {
-            return sparseParts(torch.embedding_sparse_backward(toLibtorch(gradOutput), toLibtorch(indices),
+            return sparseParts(torch.embedding_sparse_backward(Libtorch.toLibtorch(gradOutput), Libtorch.toLibtorch(indices),
                     numWeights, paddingIdx, scaleGradByFreq));
         }
     }
@@ -73,12 +70,12 @@ final class LibtorchTraining {
     static synchronized Grad autogradGrad(Tensor weight, Tensor indices, long paddingIdx, boolean scaleGradByFreq,
                                           boolean sparse, List<Tensor> upstreams) {
         try (PointerScope scope = new PointerScope()) {
-            org.bytedeco.pytorch.Tensor w = toLibtorch(weight);
+            org.bytedeco.pytorch.Tensor w = Libtorch.toLibtorch(weight);
             w.requires_grad_(true);
-            org.bytedeco.pytorch.Tensor idx = toLibtorch(indices);
+            org.bytedeco.pytorch.Tensor idx = Libtorch.toLibtorch(indices);
             for (Tensor upstream : upstreams) {
                 org.bytedeco.pytorch.Tensor out = torch.embedding(w, idx, paddingIdx, scaleGradByFreq, sparse);
-                out.backward(toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
+                out.backward(Libtorch.toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
             }
             return grad(w);
         }
@@ -214,9 +211,9 @@ final class LibtorchTraining {
             synchronized (LibtorchTraining.class) {
                 try (PointerScope scope = new PointerScope()) {
                     optimizer.zero_grad();
-                    org.bytedeco.pytorch.Tensor out = torch.embedding(weight, toLibtorch(indices), paddingIdx, false,
+                    org.bytedeco.pytorch.Tensor out = torch.embedding(weight, Libtorch.toLibtorch(indices), paddingIdx, false,
                             sparse);
-                    out.backward(toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
+                    out.backward(Libtorch.toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
                     optimizer.step();
                 }
             }
@@ -226,7 +223,7 @@ final class LibtorchTraining {
         Tensor weight() {
             synchronized (LibtorchTraining.class) {
                 try (PointerScope scope = new PointerScope()) {
-                    return toJembed(weight.detach());
+                    return Libtorch.toJembed(weight.detach());
                 }
             }
         }
@@ -241,7 +238,7 @@ final class LibtorchTraining {
 
         /** A leaf copy of {@code initial} that requires grad, kept beyond the caller's scope. */
         private static org.bytedeco.pytorch.Tensor leaf(Tensor initial) {
-            org.bytedeco.pytorch.Tensor w = keep(toLibtorch(initial));
+            org.bytedeco.pytorch.Tensor w = keep(Libtorch.toLibtorch(initial));
             w.requires_grad_(true);
             return w;
         }
@@ -260,7 +257,7 @@ final class LibtorchTraining {
         if (!g.defined()) {
             return new Grad(null, null);
         }
-        return g.is_sparse() ? new Grad(null, sparseParts(g)) : new Grad(toJembed(g), null);
+        return g.is_sparse() ? new Grad(null, sparseParts(g)) : new Grad(Libtorch.toJembed(g), null);
     }
 
     private static SparseParts sparseParts(org.bytedeco.pytorch.Tensor t) {
@@ -271,84 +268,7 @@ final class LibtorchTraining {
         for (int d = 0; d < shape.length; d++) {
             shape[d] = t.size(d);
         }
-        return new SparseParts(toJembed(t._indices()), toJembed(t._values()), shape, t.is_coalesced());
-    }
-
-    private static org.bytedeco.pytorch.Tensor empty(DType dtype, long... shape) {
-        return torch.empty(shape, new TensorOptions(scalarType(dtype)), new MemoryFormatOptional());
-    }
-
-    /** A new libtorch tensor with the same dtype, shape and bits. Attached to the caller's PointerScope. */
-    static org.bytedeco.pytorch.Tensor toLibtorch(Tensor t) {
-        org.bytedeco.pytorch.Tensor copy = empty(t.dtype(), t.shape());
-        if (t.numel() == 0) {
-            return copy;
-        }
-        switch (t.dtype()) {
-            case FLOAT32: copy.data_ptr_float().put(t.toFloatArray()); break;
-            case FLOAT64: copy.data_ptr_double().put(t.toDoubleArray()); break;
-            case INT32: copy.data_ptr_int().put(t.toIntArray()); break;
-            case INT64: copy.data_ptr_long().put(t.toLongArray()); break;
-            default: throw new AssertionError(t.dtype());
-        }
-        return copy;
-    }
-
-    /** A new jembed tensor with the same dtype, shape and bits. */
-    static Tensor toJembed(org.bytedeco.pytorch.Tensor t) {
-        org.bytedeco.pytorch.Tensor c = t.contiguous();
-        DType dtype = dtype(c.scalar_type().intern());
-        long[] shape = new long[Math.toIntExact(c.dim())];
-        for (int d = 0; d < shape.length; d++) {
-            shape[d] = c.size(d);
-        }
-        int n = Math.toIntExact(c.numel());
-        Tensor copy = Torch.empty(dtype, shape);
-        if (n == 0) {
-            return copy;
-        }
-        switch (dtype) {
-            case FLOAT32: {
-                float[] values = new float[n];
-                c.data_ptr_float().get(values);
-                return copy.copyFrom(values);
-            }
-            case FLOAT64: {
-                double[] values = new double[n];
-                c.data_ptr_double().get(values);
-                return copy.copyFrom(values);
-            }
-            case INT32: {
-                int[] values = new int[n];
-                c.data_ptr_int().get(values);
-                return copy.copyFrom(values);
-            }
-            case INT64: {
-                long[] values = new long[n];
-                c.data_ptr_long().get(values);
-                return copy.copyFrom(values);
-            }
-            default: throw new AssertionError(dtype);
-        }
-    }
-
-    private static torch.ScalarType scalarType(DType dtype) {
-        switch (dtype) {
-            case FLOAT32: return torch.ScalarType.Float;
-            case FLOAT64: return torch.ScalarType.Double;
-            case INT32: return torch.ScalarType.Int;
-            case INT64: return torch.ScalarType.Long;
-            default: throw new IllegalArgumentException("no libtorch counterpart for " + dtype);
-        }
-    }
-
-    private static DType dtype(torch.ScalarType scalarType) {
-        switch (scalarType) {
-            case Float: return DType.FLOAT32;
-            case Double: return DType.FLOAT64;
-            case Int: return DType.INT32;
-            case Long: return DType.INT64;
-            default: throw new IllegalArgumentException("no jembed counterpart for libtorch's " + scalarType);
-        }
+        return new SparseParts(Libtorch.toJembed(t._indices()), Libtorch.toJembed(t._values()), shape,
+                t.is_coalesced());
     }
 }
