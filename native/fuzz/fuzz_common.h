@@ -2,8 +2,7 @@
 // gives zeros, so every input is valid), exactly-sized heap buffers (so AddressSanitizer sees any access outside
 // them), the loop over every kernel variant this CPU runs, and the contract checks' failure report.
 //
-// Each target defines LLVMFuzzerTestOneInput; under clang it links with libFuzzer (-fsanitize=fuzzer), under gcc with
-// replay_main.cpp, which runs the committed corpus files once each.
+// Each target defines LLVMFuzzerTestOneInput and links with libFuzzer (-fsanitize=fuzzer).
 #ifndef JEMBED_FUZZ_COMMON_H
 #define JEMBED_FUZZ_COMMON_H
 

@@ -1,168 +1,28 @@
 // Every kernel variant the CPU can run, against the scalar reference, on awkward sizes: dims 1 to 1000, empty batches,
-// duplicate indices, unaligned outputs with guard zones, bad indices; plus renorm by hand-computed examples.
+// duplicate indices, unaligned outputs with guard zones, bad indices; plus renorm by hand-computed examples. The gather
+// cases are in gather_test.cpp, the shared helpers in test_support.h.
 // Usage: kernel_test [--expect-variant NAME]   (the second form checks JEMBED_KERNELS was honoured)
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "jembed/jembed.h"
+#include "test_support.h"
+
+using jembed_test::Api;
+using jembed_test::check;
+using jembed_test::kBatches;
+using jembed_test::kDims;
+using jembed_test::kRows;
+using jembed_test::random_indices;
+using jembed_test::random_table;
 
 namespace {
-
-int passed = 0;
-int failed = 0;
-
-void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    fprintf(stderr, "FAIL: %s\n", what.c_str());
-  }
-}
-
-const int64_t kDims[] = {1, 3, 7, 8, 9, 16, 31, 33, 64, 128, 1000};
-const int64_t kBatches[] = {0, 1, 5, 100};
-constexpr int64_t kRows = 57;
-constexpr int64_t kGuard = 16;
-
-template <typename T>
-struct Gathers;
-template <>
-struct Gathers<float> {
-  static int64_t i64(const float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, float* o) {
-    return jembed_gather_f32_i64(t, r, d, i, n, o);
-  }
-  static int64_t i32(const float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, float* o) {
-    return jembed_gather_f32_i32(t, r, d, i, n, o);
-  }
-  static int64_t renorm(float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f32_i64(t, r, d, i, n, m, p);
-  }
-  static int64_t renorm32(float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f32_i32(t, r, d, i, n, m, p);
-  }
-  static int64_t backward(float* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const float* go, int64_t pad,
-                          int scale, int64_t owners, int64_t owner) {
-    return jembed_dense_backward_f32_i64(gw, r, d, i, n, go, pad, scale, owners, owner);
-  }
-  static constexpr double kTolerance = 1e-5;
-};
-template <>
-struct Gathers<double> {
-  static int64_t i64(const double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double* o) {
-    return jembed_gather_f64_i64(t, r, d, i, n, o);
-  }
-  static int64_t i32(const double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double* o) {
-    return jembed_gather_f64_i32(t, r, d, i, n, o);
-  }
-  static int64_t renorm(double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f64_i64(t, r, d, i, n, m, p);
-  }
-  static int64_t renorm32(double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f64_i32(t, r, d, i, n, m, p);
-  }
-  static int64_t backward(double* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const double* go,
-                          int64_t pad, int scale, int64_t owners, int64_t owner) {
-    return jembed_dense_backward_f64_i64(gw, r, d, i, n, go, pad, scale, owners, owner);
-  }
-  static constexpr double kTolerance = 1e-12;
-};
-
-template <typename T>
-std::vector<T> random_table(std::mt19937_64& rng, int64_t rows, int64_t dim) {
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::vector<T> table(static_cast<size_t>(rows * dim));
-  for (auto& v : table) {
-    v = static_cast<T>(normal(rng));
-  }
-  return table;
-}
-
-std::vector<int64_t> random_indices(std::mt19937_64& rng, int64_t rows, int64_t n) {
-  std::vector<int64_t> idx(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    // Every other draw repeats an earlier index: duplicates are the common case.
-    idx[i] = (i > 0 && rng() % 2 == 0) ? idx[rng() % i] : static_cast<int64_t>(rng() % rows);
-  }
-  return idx;
-}
-
-// Output through an unaligned pointer (offset by one element) inside guard zones of a sentinel pattern.
-template <typename T>
-std::vector<T> gather_guarded(int variant, const std::vector<T>& table, int64_t dim, const std::vector<int64_t>& idx,
-                              bool narrow, bool* guards_ok, int64_t* status) {
-  const int64_t n = static_cast<int64_t>(idx.size());
-  std::vector<T> buffer(static_cast<size_t>(n * dim + 2 * kGuard + 1));
-  for (auto& v : buffer) {
-    v = static_cast<T>(-12345.5);
-  }
-  T* out = buffer.data() + kGuard + 1;
-  jembed_select_variant(variant);
-  if (narrow) {
-    std::vector<int32_t> idx32(idx.begin(), idx.end());
-    *status = Gathers<T>::i32(table.data(), kRows, dim, idx32.data(), n, out);
-  } else {
-    *status = Gathers<T>::i64(table.data(), kRows, dim, idx.data(), n, out);
-  }
-  *guards_ok = true;
-  // kGuard + 1 sentinels before the output, kGuard after it.
-  for (int64_t g = 0; g < kGuard; ++g) {
-    *guards_ok &= buffer[g] == static_cast<T>(-12345.5);
-    *guards_ok &= buffer[buffer.size() - 1 - g] == static_cast<T>(-12345.5);
-  }
-  *guards_ok &= buffer[kGuard] == static_cast<T>(-12345.5);
-  return std::vector<T>(out, out + n * dim);
-}
-
-template <typename T>
-void test_gather(int variant, std::mt19937_64& rng, const char* type) {
-  for (int64_t dim : kDims) {
-    for (int64_t n : kBatches) {
-      for (bool narrow : {false, true}) {
-        const auto table = random_table<T>(rng, kRows, dim);
-        const auto idx = random_indices(rng, kRows, n);
-        bool guards_ref = false;
-        bool guards = false;
-        int64_t status_ref = 0;
-        int64_t status = 0;
-        const auto expected = gather_guarded(JEMBED_VARIANT_SCALAR, table, dim, idx, narrow, &guards_ref, &status_ref);
-        const auto actual = gather_guarded(variant, table, dim, idx, narrow, &guards, &status);
-        const std::string what = std::string(jembed_variant_name(variant)) + " gather " + type +
-                                 (narrow ? " i32" : " i64") + " dim " + std::to_string(dim) + " n " + std::to_string(n);
-        check(status == JEMBED_OK && status_ref == JEMBED_OK, what + ": status");
-        check(guards && guards_ref, what + ": wrote outside the output");
-        check(expected.size() == actual.size() &&
-                  (expected.empty() || memcmp(expected.data(), actual.data(), expected.size() * sizeof(T)) == 0),
-              what + ": bits differ");
-        bool rows_ok = true;
-        for (int64_t i = 0; i < n; ++i) {
-          rows_ok &= memcmp(actual.data() + i * dim, table.data() + idx[i] * dim, dim * sizeof(T)) == 0;
-        }
-        check(rows_ok, what + ": rows are not the table's");
-      }
-    }
-  }
-  // Bad indices are reported by position and never read.
-  const auto table = random_table<T>(rng, kRows, 8);
-  for (int64_t bad : {int64_t{-1}, kRows, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
-    std::vector<int64_t> idx = {0, 1, bad, 2};
-    std::vector<T> out(32);
-    jembed_select_variant(variant);
-    const int64_t status = Gathers<T>::i64(table.data(), kRows, 8, idx.data(), 4, out.data());
-    check(status == 2, std::string(jembed_variant_name(variant)) + " gather reports bad index " + std::to_string(bad));
-  }
-  std::vector<int32_t> idx32 = {3, -7};
-  std::vector<T> out(16);
-  check(Gathers<T>::i32(table.data(), kRows, 8, idx32.data(), 2, out.data()) == 1,
-        std::string(jembed_variant_name(variant)) + " gather reports a negative int32 index");
-}
 
 template <typename T>
 void test_renorm(int variant, std::mt19937_64& rng, const char* type) {
@@ -174,12 +34,12 @@ void test_renorm(int variant, std::mt19937_64& rng, const char* type) {
       const auto idx = random_indices(rng, kRows, 40);
       const double max_norm = p == 0 ? dim / 2.0 : (isinf(p) ? (p > 0 ? 1.5 : 0.01) : pow(double(dim), 1 / p) * 0.8);
       jembed_select_variant(JEMBED_VARIANT_SCALAR);
-      const int64_t s1 = Gathers<T>::renorm(reference.data(), kRows, dim, idx.data(), 40, max_norm, p);
+      const int64_t s1 = Api<T>::renorm(reference.data(), kRows, dim, idx.data(), 40, max_norm, p);
       jembed_select_variant(variant);
-      const int64_t s2 = Gathers<T>::renorm(tested.data(), kRows, dim, idx.data(), 40, max_norm, p);
+      const int64_t s2 = Api<T>::renorm(tested.data(), kRows, dim, idx.data(), 40, max_norm, p);
       bool close = s1 == JEMBED_OK && s2 == JEMBED_OK;
       for (size_t k = 0; k < reference.size(); ++k) {
-        close &= fabs(double(reference[k]) - double(tested[k])) <= Gathers<T>::kTolerance * fabs(double(reference[k]));
+        close &= fabs(double(reference[k]) - double(tested[k])) <= Api<T>::kRenormTolerance * fabs(double(reference[k]));
       }
       check(close, std::string(jembed_variant_name(variant)) + " renorm " + type + " p=" + std::to_string(p) +
                        " dim " + std::to_string(dim) + " agrees with scalar");
@@ -189,19 +49,19 @@ void test_renorm(int variant, std::mt19937_64& rng, const char* type) {
   // Row [3, 4] with max_norm 1: scaled by 1 / (5 + 1e-7) once, although it is looked up three times.
   std::vector<T> row = {3, 4, 0, 0};
   std::vector<int64_t> thrice = {0, 0, 0, 1};
-  Gathers<T>::renorm(row.data(), 2, 2, thrice.data(), 4, 1.0, 2.0);
+  Api<T>::renorm(row.data(), 2, 2, thrice.data(), 4, 1.0, 2.0);
   const T scale = static_cast<T>(1.0 / (5.0 + 1e-7));
   check(row[0] == T(3) * scale && row[1] == T(4) * scale && row[2] == 0 && row[3] == 0,
         std::string(jembed_variant_name(variant)) + " renorm " + type + " scales [3,4] once, leaves a zero row");
   // max_norm 0 zeroes the rows it names.
   std::vector<T> zeroed = {1, 2, 3, 4};
   std::vector<int32_t> first = {0};
-  Gathers<T>::renorm32(zeroed.data(), 2, 2, first.data(), 1, 0.0, 2.0);
+  Api<T>::renorm(zeroed.data(), 2, 2, first.data(), 1, 0.0, 2.0);
   check(zeroed[0] == 0 && zeroed[1] == 0 && zeroed[2] == 3, std::string(type) + " renorm with max_norm 0");
   // A bad index anywhere changes nothing.
   std::vector<T> untouched = {3, 4, 6, 8};
   std::vector<int64_t> with_bad = {0, 1, 2};
-  const int64_t status = Gathers<T>::renorm(untouched.data(), 2, 2, with_bad.data(), 3, 1.0, 2.0);
+  const int64_t status = Api<T>::renorm(untouched.data(), 2, 2, with_bad.data(), 3, 1.0, 2.0);
   check(status == 2 && untouched[0] == 3 && untouched[3] == 8,
         std::string(jembed_variant_name(variant)) + " renorm " + type + " with a bad index changes nothing");
 }
@@ -219,11 +79,11 @@ void test_backward(int variant, std::mt19937_64& rng, const char* type) {
         auto expected = random_table<T>(rng, kRows, dim);  // accumulates onto an existing gradient
         auto actual = expected;
         jembed_select_variant(JEMBED_VARIANT_SCALAR);
-        int64_t s1 = Gathers<T>::backward(expected.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale, 1, 0);
+        int64_t s1 = Api<T>::backward(expected.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale, 1, 0);
         jembed_select_variant(variant);
         int64_t s2 = JEMBED_OK;
         for (int64_t owner = 0; owner < 3; ++owner) {
-          const int64_t s = Gathers<T>::backward(actual.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale,
+          const int64_t s = Api<T>::backward(actual.data(), kRows, dim, idx.data(), n, grad_out.data(), pad, scale,
                                                  3, owner);
           s2 = s == JEMBED_OK ? s2 : s;
         }
@@ -240,13 +100,13 @@ void test_backward(int variant, std::mt19937_64& rng, const char* type) {
   std::vector<T> gw(18, T(0));
   std::vector<T> ones(24, T(1));
   std::vector<int64_t> idx = {2, 1, 0, 2};
-  Gathers<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), 0, 1, 1, 0);
+  Api<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), 0, 1, 1, 0);
   check(gw[0] == 0 && gw[5] == 0 && gw[6] == 1 && gw[11] == 1 && gw[12] == 1 && gw[17] == 1,
         std::string(jembed_variant_name(variant)) + " backward " + type + " scale_grad_by_freq example");
   std::vector<int64_t> bad = {0, 3};
-  check(Gathers<T>::backward(gw.data(), 3, 6, bad.data(), 2, ones.data(), -1, 0, 1, 0) == 1 && gw[6] == 1,
+  check(Api<T>::backward(gw.data(), 3, 6, bad.data(), 2, ones.data(), -1, 0, 1, 0) == 1 && gw[6] == 1,
         std::string(type) + " backward reports a bad index and changes nothing");
-  check(Gathers<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), -1, 0, 2, 2) == JEMBED_ERR_ARGUMENT,
+  check(Api<T>::backward(gw.data(), 3, 6, idx.data(), 4, ones.data(), -1, 0, 2, 2) == JEMBED_ERR_ARGUMENT,
         std::string(type) + " backward refuses owner >= owners");
 }
 
@@ -294,8 +154,7 @@ int main(int argc, char** argv) {
       continue;
     }
     printf("variant %s: tested\n", jembed_variant_name(v));
-    test_gather<float>(v, rng, "f32");
-    test_gather<double>(v, rng, "f64");
+    jembed_test::test_gather(v, rng);
     test_renorm<float>(v, rng, "f32");
     test_renorm<double>(v, rng, "f64");
     test_backward<float>(v, rng, "f32");
@@ -303,6 +162,5 @@ int main(int argc, char** argv) {
   }
   test_hand_computed_p_half();
   test_alloc();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return jembed_test::finish();
 }

@@ -1,5 +1,4 @@
-// The tally, labels and index batches shared by the focused kernel tests, and their entry point: every test runs on
-// every variant this CPU supports.
+// The tally, labels and index batches shared by the kernel tests.
 #include "test_support.h"
 
 #include <stdio.h>
@@ -39,15 +38,3 @@ int finish() {
 }
 
 }  // namespace jembed_test
-
-int main() {
-  std::mt19937_64 rng(20261130);
-  for (int v = 0; v < JEMBED_VARIANT_COUNT; ++v) {
-    if (!jembed_variant_supported(v)) {
-      printf("variant %s: skipped (this CPU cannot run it)\n", jembed_variant_name(v));
-      continue;
-    }
-    jembed_test::test_gather(v, rng);
-  }
-  return jembed_test::finish();
-}

@@ -138,6 +138,10 @@ class GuardedBuffer {
   T* block_;
 };
 
+// Prints the tally; the process's exit status: 0 when every check passed.
+int finish();
+
+// The gather cases of gather_test.cpp on one variant.
 void test_gather(int variant, std::mt19937_64& rng);
 
 }  // namespace jembed_test

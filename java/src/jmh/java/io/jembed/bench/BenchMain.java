@@ -47,9 +47,9 @@ public final class BenchMain {
         MachineInfo before = MachineInfo.now();
         List<String> impls = new ArrayList<>(List.of("native", "native-1t", "native-2t", "native-scalar",
                 "native-avx2", "native-avx512", "java-backend", "arraycopy", "naive-loop", "libtorch-1t", "libtorch"));
-        // Variants this CPU cannot run are left out; "native-1t" and "native-2t" are thread counts, not variants.
-        impls.removeIf(impl -> impl.startsWith("native-") && !impl.endsWith("t") && !NativeBackend.supportedKernels()
-                .contains(impl.substring("native-".length())));
+        // Variants this CPU cannot run are left out.
+        impls.removeIf(impl -> Workload.kernelVariant(impl) != null
+                && !NativeBackend.supportedKernels().contains(Workload.kernelVariant(impl)));
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(ForwardBenchmark.class.getSimpleName())
                 .include(CopyBenchmark.class.getSimpleName())

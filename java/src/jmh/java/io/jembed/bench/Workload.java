@@ -65,14 +65,25 @@ final class Workload {
 
     /** For {@code native-<variant>} implementations, forces the variant; returns false if the CPU can't run it. */
     static boolean selectKernels(String impl) {
-        if (!impl.startsWith("native-") || impl.endsWith("t")) {
-            return true; // not a variant name: "native", or a thread count such as "native-2t"
+        String variant = kernelVariant(impl);
+        if (variant == null) {
+            return true;
         }
-        String variant = impl.substring("native-".length());
         if (!NativeBackend.supportedKernels().contains(variant)) {
             return false;
         }
         NativeBackend.selectKernels(variant);
         return true;
+    }
+
+    /**
+     * The kernel variant an implementation name forces ("native-avx2" -> "avx2"), or null for the default dispatch
+     * ("native"), a thread count ("native-1t", "native-2t") or anything not native.
+     */
+    static String kernelVariant(String impl) {
+        if (!impl.startsWith("native-") || impl.matches("native-\\d+t")) {
+            return null;
+        }
+        return impl.substring("native-".length());
     }
 }

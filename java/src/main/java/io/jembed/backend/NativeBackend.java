@@ -34,7 +34,7 @@ public final class NativeBackend implements Backend {
      * Below this many bytes of rows a gather runs on the calling thread alone: smaller batches are over before a
      * second thread helps, and rows warm in this core's cache would be pulled across to the other core. Measured
      * (docs/bench/full, 2-core Zen 4): splitting 128 KB and more was 1.4 to 2.4 times faster than one thread
-     * except for a 256 KB batch from a table in L2 (0.91); 64 KB and less lost up to half.
+     * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
     /** Below this many gradient elements a backward pass runs on the calling thread alone. */

@@ -17,7 +17,6 @@ import io.jembed.Torch;
 import io.jembed.nn.Embedding;
 import io.jembed.nn.EmbeddingOptions;
 import io.jembed.nn.functional.F;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -86,7 +85,7 @@ class EmbeddingBackwardMatchesLibtorchTest {
         for (int c = 0; c < cases; c++) {
             long caseSeed = Reproduce.caseSeed(base, c);
             SplittableRandom random = new SplittableRandom(caseSeed);
-            long[] indexShape = c < FIXED_SHAPES.length ? FIXED_SHAPES[c] : randomIndexShape(random);
+            long[] indexShape = c < FIXED_SHAPES.length ? FIXED_SHAPES[c] : RandomIndices.shape(random);
             Case k = Case.draw(random, indexShape);
             String header = Reproduce.header(base, c, caseSeed) + k;
             checkDense(k, header);
@@ -137,7 +136,7 @@ class EmbeddingBackwardMatchesLibtorchTest {
             k.gradType = random.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
             k.indexType = random.nextBoolean() ? DType.INT64 : DType.INT32;
             k.indexShape = indexShape;
-            k.indices = randomIndices(random, k.rows, Math.toIntExact(numel(indexShape)));
+            k.indices = RandomIndices.values(random, k.rows, Math.toIntExact(RandomIndices.numel(indexShape)));
             switch (random.nextInt(3)) {
                 case 0: k.paddingIdx = null; break;
                 case 1: k.paddingIdx = (long) random.nextInt((int) k.rows); break;
@@ -530,39 +529,6 @@ class EmbeddingBackwardMatchesLibtorchTest {
 
     // ---- random data ---------------------------------------------------------------------------------------
 
-    /** Rank 0 to 3, sides 0 to 6 (an empty side now and then), at most a few hundred indices. */
-    private static long[] randomIndexShape(SplittableRandom random) {
-        int rank = random.nextInt(4);
-        long[] shape = new long[rank];
-        for (int d = 0; d < rank; d++) {
-            shape[d] = random.nextInt(12) == 0 ? 0 : 1 + random.nextInt(rank == 1 ? 200 : 6);
-        }
-        return shape;
-    }
-
-    /** Uniform indices, or a few distinct ones repeated many times, always sprinkled with the first and last rows. */
-    private static long[] randomIndices(SplittableRandom random, long rows, int n) {
-        long[] indices = new long[n];
-        long[] pool = null;
-        if (random.nextBoolean()) {
-            pool = new long[1 + random.nextInt(4)];
-            for (int i = 0; i < pool.length; i++) {
-                pool[i] = random.nextLong(rows);
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            int pick = random.nextInt(10);
-            if (pick == 0) {
-                indices[i] = 0;
-            } else if (pick == 1) {
-                indices[i] = rows - 1;
-            } else {
-                indices[i] = pool != null ? pool[random.nextInt(pool.length)] : random.nextLong(rows);
-            }
-        }
-        return indices;
-    }
-
     /** Values over seven decades, both signs, with signed zeros now and then; float32 values are floats. */
     private static double[] randomValues(SplittableRandom random, int n, DType dtype) {
         double[] values = new double[n];
@@ -609,22 +575,5 @@ class EmbeddingBackwardMatchesLibtorchTest {
             best = Math.max(best, run);
         }
         return best;
-    }
-
-    private static long numel(long[] shape) {
-        long n = 1;
-        for (long side : shape) {
-            n *= side;
-        }
-        return n;
-    }
-
-    @SuppressWarnings("unused")
-    private static List<Long> shapeList(Tensor t) {
-        List<Long> list = new ArrayList<>();
-        for (long side : t.shape()) {
-            list.add(side);
-        }
-        return list;
     }
 }

@@ -51,12 +51,12 @@ class EmbeddingMatchesLibtorchTest {
         for (int c = 0; c < cases; c++) {
             long caseSeed = Reproduce.caseSeed(base, c);
             SplittableRandom random = new SplittableRandom(caseSeed);
-            long[] indexShape = c < FIXED_SHAPES.length ? FIXED_SHAPES[c] : randomIndexShape(random);
+            long[] indexShape = c < FIXED_SHAPES.length ? FIXED_SHAPES[c] : RandomIndices.shape(random);
             Case k = Case.draw(random, indexShape);
             String header = Reproduce.header(base, c, caseSeed) + k;
             checkCase(k, header);
             coverage[0] += k.indexShape.length == 0 ? 1 : 0;
-            coverage[1] += numel(k.indexShape) == 0 ? 1 : 0;
+            coverage[1] += RandomIndices.numel(k.indexShape) == 0 ? 1 : 0;
             coverage[2] += k.indexShape.length == 3 ? 1 : 0;
             coverage[3] += k.weightType == DType.FLOAT64 ? 1 : 0;
             coverage[4] += k.indexType == DType.INT32 ? 1 : 0;
@@ -94,7 +94,7 @@ class EmbeddingMatchesLibtorchTest {
             k.weightType = random.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
             k.indexType = random.nextBoolean() ? DType.INT64 : DType.INT32;
             k.indexShape = indexShape;
-            k.indices = randomIndices(random, k.rows, Math.toIntExact(numel(indexShape)));
+            k.indices = RandomIndices.values(random, k.rows, Math.toIntExact(RandomIndices.numel(indexShape)));
             switch (random.nextInt(3)) {
                 case 0: k.paddingIdx = null; break;
                 case 1: k.paddingIdx = (long) random.nextInt((int) k.rows); break;
@@ -198,39 +198,6 @@ class EmbeddingMatchesLibtorchTest {
         return Arrays.toString(shape);
     }
 
-    /** Rank 0 to 3, sides 0 to 6 (an empty side now and then), at most a few hundred indices. */
-    private static long[] randomIndexShape(SplittableRandom random) {
-        int rank = random.nextInt(4);
-        long[] shape = new long[rank];
-        for (int d = 0; d < rank; d++) {
-            shape[d] = random.nextInt(12) == 0 ? 0 : 1 + random.nextInt(rank == 1 ? 200 : 6);
-        }
-        return shape;
-    }
-
-    /** Uniform indices, or a few distinct ones repeated, always sprinkled with the first and last rows. */
-    private static long[] randomIndices(SplittableRandom random, long rows, int n) {
-        long[] indices = new long[n];
-        long[] pool = null;
-        if (random.nextBoolean()) {
-            pool = new long[1 + random.nextInt(4)];
-            for (int i = 0; i < pool.length; i++) {
-                pool[i] = random.nextLong(rows);
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            int pick = random.nextInt(10);
-            if (pick == 0) {
-                indices[i] = 0;
-            } else if (pick == 1) {
-                indices[i] = rows - 1;
-            } else {
-                indices[i] = pool != null ? pool[random.nextInt(pool.length)] : random.nextLong(rows);
-            }
-        }
-        return indices;
-    }
-
     private static final int[] SPECIAL_FLOAT_BITS = {
         0x7fc12345, // quiet NaN with a payload
         0xffc00001, // negative quiet NaN with a payload
@@ -272,14 +239,6 @@ class EmbeddingMatchesLibtorchTest {
         return false;
     }
 
-    private static long numel(long[] shape) {
-        long n = 1;
-        for (long side : shape) {
-            n *= side;
-        }
-        return n;
-    }
-
     /** A few fixed cases named for what they pin, beside the random ones. */
     @Test
     void zeroDimensionalIndexGivesOneRowOfShapeH() {
@@ -287,7 +246,7 @@ class EmbeddingMatchesLibtorchTest {
              Tensor input = Torch.scalarTensor(2);
              Tensor expected = Libtorch.embedding(weight, input, -1, false, false);
              Tensor out = F.embedding(input, weight)) {
-            assertEquals(List.of(2L), shapeList(expected), "libtorch's shape for a 0-d index");
+            assertEquals(List.of(2L), TensorAssertions.shapeList(expected), "libtorch's shape for a 0-d index");
             assertBitIdentical(expected, out, () -> "0-d index");
         }
     }
@@ -307,13 +266,5 @@ class EmbeddingMatchesLibtorchTest {
                 }
             }
         }
-    }
-
-    private static List<Long> shapeList(Tensor t) {
-        List<Long> list = new ArrayList<>();
-        for (long side : t.shape()) {
-            list.add(side);
-        }
-        return list;
     }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.jembed.DType;
 import io.jembed.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 /** Comparisons of jembed tensors with libtorch's results: bit for bit, or within a stated tolerance. */
@@ -59,6 +61,15 @@ final class TensorAssertions {
     }
 
     /** The raw bits of every element, widened to long (floats by {@code floatToRawIntBits}). */
+    /** The shape as a list, for assertEquals messages that print it. */
+    static List<Long> shapeList(Tensor t) {
+        List<Long> list = new ArrayList<>();
+        for (long side : t.shape()) {
+            list.add(side);
+        }
+        return list;
+    }
+
     static long[] rawBits(Tensor t) {
         int n = Math.toIntExact(t.numel());
         long[] bits = new long[n];

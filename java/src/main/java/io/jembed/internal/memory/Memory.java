@@ -1,6 +1,8 @@
 package io.jembed.internal.memory;
 
 import io.jembed.internal.NativeLibrary;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -28,6 +30,9 @@ public abstract class Memory implements AutoCloseable {
     static final long WINDOW_BYTES = 1L << WINDOW_SHIFT;
     static final long WINDOW_MASK = WINDOW_BYTES - 1;
     static final Cleaner CLEANER = Cleaner.create();
+    /** Acquire/release access to elements of window and view arrays that are filled on demand. */
+    static final VarHandle VIEWS = MethodHandles.arrayElementVarHandle(Buffer[].class);
+    static final VarHandle WINDOWS = MethodHandles.arrayElementVarHandle(ByteBuffer[].class);
     /** Every block's bytes, native or buffer, until freed. */
     static final LiveMemoryBudget LIVE_MEMORY = new LiveMemoryBudget();
 
@@ -36,11 +41,15 @@ public abstract class Memory implements AutoCloseable {
     private final long byteSize;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
-    /** Typed views of the windows, by element type (float, double, long, int), made on first use. */
-    private Buffer[][] typedViews;
+    /**
+     * Typed views of the windows, four per window (float, double, long, int), made on first use. Read and written
+     * with acquire/release: a view seen by another thread must be seen whole, or it could use an address of 0.
+     */
+    private final Buffer[] typedViews;
 
     Memory(long byteSize, Runnable release) {
         this.byteSize = byteSize;
+        this.typedViews = new Buffer[4 * windowCount(byteSize)];
         this.cleanable = CLEANER.register(this, release);
     }
 
@@ -173,23 +182,14 @@ public abstract class Memory implements AutoCloseable {
         if (kind < 0) {
             throw new IllegalArgumentException("not a float[], double[], long[] or int[]: " + array);
         }
-        Buffer[][] all = typedViews;
-        if (all == null) {
-            all = new Buffer[4][];
-            typedViews = all;
-        }
-        Buffer[] views = all[kind];
-        if (views == null) {
-            views = new Buffer[windowCount(byteSize)];
-            all[kind] = views;
-        }
-        Buffer view = views[w];
+        int slot = 4 * w + kind;
+        Buffer view = (Buffer) VIEWS.getAcquire(typedViews, slot);
         if (view == null) {
             // A race makes two equivalent views of the same bytes, which is harmless.
             ByteBuffer window = window(w);
             view = kind == 0 ? window.asFloatBuffer() : kind == 1 ? window.asDoubleBuffer()
                     : kind == 2 ? window.asLongBuffer() : window.asIntBuffer();
-            views[w] = view;
+            VIEWS.setRelease(typedViews, slot, view);
         }
         return view;
     }
@@ -235,7 +235,9 @@ public abstract class Memory implements AutoCloseable {
     public final void close() {
         if (!closed) {
             closed = true;
-            typedViews = null;
+            for (int slot = 0; slot < typedViews.length; slot++) {
+                VIEWS.setRelease(typedViews, slot, (Buffer) null);
+            }
             released();
             cleanable.clean();
         }

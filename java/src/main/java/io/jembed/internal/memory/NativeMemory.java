@@ -46,13 +46,14 @@ final class NativeMemory extends Memory {
 
     @Override
     ByteBuffer window(int w) {
-        ByteBuffer window = windows[w];
+        // Acquire/release: a window seen by another thread must be seen whole, or it could use an address of 0.
+        ByteBuffer window = (ByteBuffer) WINDOWS.getAcquire(windows, w);
         if (window == null) {
             // Created on demand: the native backend never reads its tensors through windows. A race creates two
             // equivalent views of the same bytes, which is harmless.
             long start = (long) w << WINDOW_SHIFT;
             window = directBuffer(address + start, Math.min(WINDOW_BYTES, byteSize() - start));
-            windows[w] = window;
+            WINDOWS.setRelease(windows, w, window);
         }
         return window;
     }
@@ -60,7 +61,9 @@ final class NativeMemory extends Memory {
     @Override
     void released() {
         address = 0;
-        java.util.Arrays.fill(windows, null);
+        for (int w = 0; w < windows.length; w++) {
+            WINDOWS.setRelease(windows, w, (ByteBuffer) null);
+        }
     }
 
     private static ByteBuffer directBuffer(long start, long length) {
