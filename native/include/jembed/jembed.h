@@ -3,9 +3,11 @@
  *
  * Contract shared by every entry point:
  *  - Tables are row-major and contiguous: row r of a (num_rows x dim) table starts at table + r * dim.
- *  - Java validates every argument before calling. The kernels still bounds-check each index as they load it
- *    (one unsigned compare, which also rejects negatives), because the index buffer is caller memory that another
- *    thread may rewrite between Java's check and the kernel's read; a bad index is reported, never dereferenced.
+ *  - Java validates every argument but the index values before calling. The gathers validate their indices in one
+ *    vectorised pass before they write anything (a failed gather changes nothing) and bounds-check each index again
+ *    as they load it (one unsigned compare, which also rejects negatives), because the index buffer is caller
+ *    memory that another thread may rewrite meanwhile; a bad index is reported, never dereferenced. The other
+ *    kernels get indices that Java validated, and check each as they load it.
  *  - Kernels never allocate on the gather path. Renorm needs one sorted copy of the indices and allocates it.
  *  - No C++ exception crosses this boundary.
  */
@@ -44,7 +46,8 @@ int jembed_active_variant(void);
 /* Forces a variant for all later calls. Returns 0 on success, -1 if the variant is not supported. */
 int jembed_select_variant(int variant);
 
-/* out[i*dim .. i*dim+dim) = table[idx[i]*dim .. +dim) for i in [0, n). */
+/* out[i*dim .. i*dim+dim) = table[idx[i]*dim .. +dim) for i in [0, n). Returns JEMBED_OK, or the position of the
+ * first index outside [0, num_rows) with nothing written (unless another thread rewrote the indices meanwhile). */
 int64_t jembed_gather_f32_i64(const float* table, int64_t num_rows, int64_t dim,
                               const int64_t* idx, int64_t n, float* out);
 int64_t jembed_gather_f32_i32(const float* table, int64_t num_rows, int64_t dim,
@@ -53,6 +56,11 @@ int64_t jembed_gather_f64_i64(const double* table, int64_t num_rows, int64_t dim
                               const int64_t* idx, int64_t n, double* out);
 int64_t jembed_gather_f64_i32(const double* table, int64_t num_rows, int64_t dim,
                               const int32_t* idx, int64_t n, double* out);
+
+/* The position of the first idx value outside [0, num_rows), or JEMBED_OK: the gathers' own validation, for callers
+ * that split one lookup among threads and must validate it whole before any part writes. */
+int64_t jembed_first_bad_index_i64(const int64_t* idx, int64_t n, int64_t num_rows);
+int64_t jembed_first_bad_index_i32(const int32_t* idx, int64_t n, int64_t num_rows);
 
 /* PyTorch's embedding_renorm_: for every distinct idx value r, if the norm_type-norm of row r is strictly greater
  * than max_norm, multiply the row in place by max_norm / (norm + 1e-7). norm_type may be any double including

@@ -1,5 +1,6 @@
 package io.jembed;
 
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
@@ -239,12 +240,17 @@ public final class Torch {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             return false;
         }
-        for (long i = 0; i < a.numel(); i++) {
-            if (!(a.flatDouble(i) == b.flatDouble(i))) {
-                return false;
+        MemoryGuard guard = MemoryGuard.enter(a.memory(), b.memory());
+        try {
+            for (long i = 0; i < a.numel(); i++) {
+                if (!(a.flatDouble(i) == b.flatDouble(i))) {
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            guard.exit();
         }
-        return true;
     }
 
     /**
@@ -256,13 +262,18 @@ public final class Torch {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             return false;
         }
-        for (long i = 0; i < a.numel(); i++) {
-            double x = a.flatDouble(i);
-            double y = b.flatDouble(i);
-            if (!(x == y || Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
-                return false;
+        MemoryGuard guard = MemoryGuard.enter(a.memory(), b.memory());
+        try {
+            for (long i = 0; i < a.numel(); i++) {
+                double x = a.flatDouble(i);
+                double y = b.flatDouble(i);
+                if (!(x == y || Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            guard.exit();
         }
-        return true;
     }
 }

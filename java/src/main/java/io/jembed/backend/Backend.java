@@ -9,9 +9,14 @@ import io.jembed.Tensor;
  * picks one once per JVM.
  *
  * <p>Callers ({@code io.jembed.nn.functional.F}) have validated every argument: shapes agree, dtypes are supported,
- * every index is within the table, tensors are open and the output does not alias an input. Backends do not repeat
- * those checks, except that native kernels bounds-check each index they load, so that memory stays safe even if
- * another thread rewrites the index tensor after validation.
+ * tensors are open and the output does not alias an input, and every index is within the table, except for the
+ * lookups ({@code embedding}), which validate their indices themselves in the same pass that uses them (the
+ * small-lookup path pays for its indices once). Native kernels bounds-check each index they load, so that memory
+ * stays safe even if another thread rewrites the index tensor after validation.
+ *
+ * <p>Every method holds the tensors it reads and writes in a {@code MemoryGuard} for its duration
+ * ({@code TensorInternals.guard}), so that a concurrent {@code close()} waits for it instead of freeing memory under
+ * it, and a closed tensor is refused with {@link IllegalStateException}.
  *
  * <p>Implementations are thread-safe: concurrent calls that write different tensors may run at once.
  */
@@ -22,9 +27,24 @@ public interface Backend {
     /**
      * Row gather: for every flat position {@code i} of {@code indices}, row {@code indices[i]} of {@code weight}
      * (shape {@code (V, H)}) is copied to row {@code i} of {@code out} (viewed as {@code (numel(indices), H)}).
-     * Any weight dtype; the copy is bitwise.
+     * Any weight dtype; the copy is bitwise. Every index is checked before anything is written.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
      */
     void embedding(Tensor weight, Tensor indices, Tensor out);
+
+    /**
+     * The row gather for a request in a Java array: row {@code indices[i]} of {@code weight} to row {@code i} of
+     * {@code out} (viewed as {@code (indices.length, H)}). Every index is checked before anything is written.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
+     */
+    void embedding(Tensor weight, long[] indices, Tensor out);
+
+    /** As {@link #embedding(Tensor, long[], Tensor)}, for int32 indices. */
+    void embedding(Tensor weight, int[] indices, Tensor out);
 
     /**
      * PyTorch's {@code embedding_renorm_}: every distinct row named in {@code indices} whose {@code normType}-norm

@@ -3,8 +3,10 @@ package io.jembed.backend;
 import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.Arrays;
 
 /**
@@ -25,6 +27,16 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, Tensor indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        try {
+            gather(weight, indices, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void gather(Tensor weight, Tensor indices, Tensor out) {
+        EmbeddingChecks.checkIndices(indices, weight.size(0), "embedding");
         Memory table = TensorInternals.memory(weight);
         Memory idx = TensorInternals.memory(indices);
         Memory target = TensorInternals.memory(out);
@@ -38,7 +50,58 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
+    public void embedding(Tensor weight, long[] indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            long rows = weight.size(0);
+            for (int i = 0; i < indices.length; i++) {
+                if (Long.compareUnsigned(indices[i], rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+                }
+            }
+            Memory table = TensorInternals.memory(weight);
+            Memory target = TensorInternals.memory(out);
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            for (int i = 0; i < indices.length; i++) {
+                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            long rows = weight.size(0);
+            for (int i = 0; i < indices.length; i++) {
+                if (Long.compareUnsigned(indices[i], rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+                }
+            }
+            Memory table = TensorInternals.memory(weight);
+            Memory target = TensorInternals.memory(out);
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            for (int i = 0; i < indices.length; i++) {
+                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices);
+        try {
+            renorm(weight, indices, maxNorm, normType);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
         long[] rows = distinctSorted(indices);
         Memory table = TensorInternals.memory(weight);
         long dim = weight.size(1);
@@ -64,6 +127,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, gradWeight);
+        try {
+            denseBackward(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void denseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                      boolean scaleGradByFreq) {
         Memory grads = TensorInternals.memory(gradOutput);
         Memory target = TensorInternals.memory(gradWeight);
         long[] rows = indices.toLongArray();
@@ -96,6 +169,15 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        MemoryGuard guard = TensorInternals.guard(param, gradient.indices(), gradient.values());
+        try {
+            addRows(param, gradient, alpha);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void addRows(Tensor param, SparseTensor gradient, double alpha) {
         Rows rows = new Rows(param, gradient);
         for (int k = 0; k < rows.index.length; k++) {
             for (long j = 0; j < rows.dim; j++) {
@@ -108,6 +190,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
                               boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, stateSum, gradient.indices(), gradient.values(), null, null);
+        try {
+            adagradRows(param, stateSum, gradient, clr, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void adagradRows(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                                    boolean maximize) {
         Rows rows = new Rows(param, gradient);
         Memory sum = TensorInternals.memory(stateSum);
         for (int k = 0; k < rows.index.length; k++) {
@@ -125,6 +217,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
                            double beta2, double stepSize, double eps, boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, expAvg, expAvgSq, gradient.indices(), gradient.values(), null);
+        try {
+            adamRows(param, expAvg, expAvgSq, gradient, beta1, beta2, stepSize, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void adamRows(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                                 double beta2, double stepSize, double eps, boolean maximize) {
         Rows rows = new Rows(param, gradient);
         Memory m = TensorInternals.memory(expAvg);
         Memory v = TensorInternals.memory(expAvgSq);

@@ -4,7 +4,11 @@ import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.internal.NativeLibrary;
+import io.jembed.Torch;
+import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.internal.nativebinding.JembedNative;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -108,23 +112,86 @@ public final class NativeBackend implements Backend {
      * ({@code -Djembed.threads}, by default one per processor) when they are free; for benchmarks and tests.
      */
     public void embedding(Tensor weight, Tensor indices, Tensor out, int threads) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        try {
+            gather(weight, indices, out, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void gather(Tensor weight, Tensor indices, Tensor out, int threads) {
         checkBuffers(weight, indices, out);
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         long n = indices.numel();
         if (threads == 1 || n < CREW.parts() || !CREW.tryAcquire()) {
-            checkResult(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
+            checkGather(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
             return;
         }
-        // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight.
+        // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight. The helper
+        // threads need no guard: this thread holds the tensors until they are done. The indices are validated whole
+        // first, so that a bad one fails the call before any part writes (each part validates only its own range).
         long status;
         try {
+            long idx = TensorInternals.memory(indices).address();
+            long bad = indices.dtype() == DType.INT64 ? JembedNative.firstBadIndexI64(idx, n, weight.size(0))
+                    : JembedNative.firstBadIndexI32(idx, n, weight.size(0));
+            checkGather(bad, indices, weight.size(0));
             status = GATHER_JOB.run(CREW, weight, indices, out, n);
         } finally {
             CREW.release();
         }
+        // Validated above: a part that finds a bad index means another thread rewrote the indices meanwhile.
         checkResult(status, indices, weight.size(0));
+    }
+
+    @Override
+    public void embedding(Tensor weight, long[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, true, out);
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, false, out);
+    }
+
+    /**
+     * A request in a Java array: copied into this thread's native scratch block (a bulk copy of a few nanoseconds
+     * for the small requests a server makes), then gathered by the kernel, which validates every index before it
+     * writes. Requests large enough to split between threads go through an index tensor.
+     */
+    private void embeddingFromArray(Tensor weight, Object indices, int n, boolean wide, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            checkBuffers(weight, null, out, n);
+            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_GATHER_BYTES) {
+                try (Tensor request = wide ? Torch.tensor((long[]) indices) : Torch.tensor((int[]) indices)) {
+                    gather(weight, request, out, THREADS);
+                }
+                return;
+            }
+            long bytes = (wide ? 8L : 4L) * n;
+            Memory request = guard.scratch(bytes);
+            Memory own = request == null ? Memory.allocate(bytes) : null;
+            try {
+                Memory idx = own != null ? own : request;
+                idx.copyFromArray(indices, 0, n, 0);
+                long status = gatherAt(weight, idx.address(), wide, n, out, 0);
+                if (status >= 0) {
+                    long bad = wide ? ((long[]) indices)[(int) status] : ((int[]) indices)[(int) status];
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, status, bad, weight.size(0));
+                }
+                checkResult(status, null, weight.size(0));
+            } finally {
+                if (own != null) {
+                    own.close();
+                }
+            }
+        } finally {
+            guard.exit();
+        }
     }
 
     /** One gather split into equal contiguous ranges of lookups. */
@@ -172,25 +239,38 @@ public final class NativeBackend implements Backend {
 
     /** Gathers {@code count} lookups from flat position {@code start}; a bad index's position is absolute. */
     private static long gatherPart(Tensor weight, Tensor indices, Tensor out, long start, long count) {
-        int indexSize = indices.dtype().itemSize();
-        long rowBytes = weight.size(1) * weight.dtype().itemSize();
-        long table = TensorInternals.memory(weight).address();
-        long idx = TensorInternals.memory(indices).address() + start * indexSize;
-        long target = TensorInternals.memory(out).address() + start * rowBytes;
-        long rows = weight.size(0);
-        long dim = weight.size(1);
         boolean wide = indices.dtype() == DType.INT64;
+        long idx = TensorInternals.memory(indices).address() + start * (wide ? 8 : 4);
+        long bad = gatherAt(weight, idx, wide, count, out, start);
+        return bad >= 0 ? bad + start : bad;
+    }
+
+    /** The kernel call: {@code count} indices at address {@code idx} into rows {@code start...} of {@code out}. */
+    private static long gatherAt(Tensor weight, long idx, boolean wide, long count, Tensor out, long start) {
+        long dim = weight.size(1);
+        int itemSize = weight.dtype().itemSize();
+        long table = TensorInternals.memory(weight).address();
+        long target = TensorInternals.memory(out).address() + start * dim * itemSize;
+        long rows = weight.size(0);
         // The gather copies bits, so 4-byte weights of any type go through the float kernel, 8-byte through double.
-        long bad = weight.dtype().itemSize() == 4
+        return itemSize == 4
                 ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, count, target)
                         : JembedNative.gatherF32I32(table, rows, dim, idx, count, target))
                 : (wide ? JembedNative.gatherF64I64(table, rows, dim, idx, count, target)
                         : JembedNative.gatherF64I32(table, rows, dim, idx, count, target));
-        return bad >= 0 ? bad + start : bad;
     }
 
     @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices);
+        try {
+            renorm(weight, indices, maxNorm, normType);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
         checkBuffers(weight, indices, null);
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
@@ -224,6 +304,16 @@ public final class NativeBackend implements Backend {
      */
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq, int threads) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, gradWeight);
+        try {
+            denseBackward(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void denseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                      boolean scaleGradByFreq, int threads) {
         checkBuffers(gradWeight, indices, null);
         if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
                 || gradOutput.dtype() != gradWeight.dtype() || !gradWeight.dtype().isFloatingPoint()
@@ -309,6 +399,15 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        MemoryGuard guard = TensorInternals.guard(param, gradient.indices(), gradient.values(), null, null, null);
+        try {
+            sparseAddHeld(param, gradient, alpha);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAddHeld(Tensor param, SparseTensor gradient, double alpha) {
         checkSparseStep(param, gradient, null, null);
         long p = TensorInternals.memory(param).address();
         long idx = TensorInternals.memory(gradient.indices()).address();
@@ -324,6 +423,16 @@ public final class NativeBackend implements Backend {
     @Override
     public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
                               boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, stateSum, gradient.indices(), gradient.values(), null, null);
+        try {
+            sparseAdagradHeld(param, stateSum, gradient, clr, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAdagradHeld(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                                          boolean maximize) {
         checkSparseStep(param, gradient, stateSum, null);
         long p = TensorInternals.memory(param).address();
         long sum = TensorInternals.memory(stateSum).address();
@@ -342,6 +451,16 @@ public final class NativeBackend implements Backend {
     @Override
     public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
                            double beta2, double stepSize, double eps, boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, expAvg, expAvgSq, gradient.indices(), gradient.values(), null);
+        try {
+            sparseAdamHeld(param, expAvg, expAvgSq, gradient, beta1, beta2, stepSize, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAdamHeld(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                                       double beta2, double stepSize, double eps, boolean maximize) {
         checkSparseStep(param, gradient, expAvg, expAvgSq);
         long p = TensorInternals.memory(param).address();
         long m = TensorInternals.memory(expAvg).address();
@@ -387,22 +506,25 @@ public final class NativeBackend implements Backend {
      * get buffers as large as they will touch. Index values are the kernels' own check.
      */
     private static void checkBuffers(Tensor weight, Tensor indices, Tensor out) {
-        if (weight.isClosed() || indices.isClosed() || (out != null && out.isClosed())) {
-            throw new IllegalStateException("a tensor passed to the native backend has been closed");
-        }
+        checkBuffers(weight, indices, out, indices.numel());
+    }
+
+    /** {@code lookups}: the number of indices, in {@code indices} or in a Java array (then {@code indices} is null). */
+    private static void checkBuffers(Tensor weight, Tensor indices, Tensor out, long lookups) {
         if (weight.dim() != 2) {
             throw new IllegalArgumentException("'weight' must be 2-D, got shape " + Arrays.toString(weight.shape()));
         }
-        if (indices.dtype() != DType.INT64 && indices.dtype() != DType.INT32) {
+        if (indices != null && indices.dtype() != DType.INT64 && indices.dtype() != DType.INT32) {
             throw new IllegalArgumentException("indices must be int64 or int32, got " + indices.dtype());
         }
-        if (!TensorInternals.memory(weight).isNative() || !TensorInternals.memory(indices).isNative()
+        if (!TensorInternals.memory(weight).isNative()
+                || (indices != null && !TensorInternals.memory(indices).isNative())
                 || (out != null && !TensorInternals.memory(out).isNative())) {
             throw new IllegalArgumentException("the native backend needs tensors in native memory");
         }
         if (out != null && (out.dtype().itemSize() != weight.dtype().itemSize()
-                || out.numel() != saturatedProduct(indices.numel(), weight.size(1)))) {
-            throw new IllegalArgumentException("'out' must hold " + indices.numel() + " x " + weight.size(1)
+                || out.numel() != saturatedProduct(lookups, weight.size(1)))) {
+            throw new IllegalArgumentException("'out' must hold " + lookups + " x " + weight.size(1)
                     + " elements of " + weight.dtype() + ", got shape " + Arrays.toString(out.shape()) + " of "
                     + out.dtype());
         }
@@ -412,6 +534,19 @@ public final class NativeBackend implements Backend {
         long high = Math.multiplyHigh(a, b);
         long low = a * b;
         return high == 0 && low >= 0 ? low : -1;
+    }
+
+    /**
+     * A gather's status: the gathers validate their own indices (before writing anything), so a position is an
+     * ordinary bad index, reported as {@code F.embedding} reports it.
+     */
+    private static void checkGather(long status, Tensor indices, long rows) {
+        if (status >= 0) {
+            Memory idx = TensorInternals.memory(indices);
+            long bad = indices.dtype() == DType.INT64 ? idx.getLong(8 * status) : idx.getInt(4 * status);
+            throw EmbeddingChecks.indexOutOfRange(indices.shape(), status, bad, rows);
+        }
+        checkResult(status, indices, rows);
     }
 
     /** Turns a kernel's status into an exception; only a concurrent rewrite of validated indices gets here. */

@@ -24,6 +24,8 @@ import java.util.Arrays;
  * {@code max_norm} it only reads the weight; with {@code max_norm} it writes the weight, so this module serialises
  * those forwards with a lock (other writers of the same weight tensor are the caller's to coordinate).
  * {@link #resetParameters()} and {@link #setWeight(Tensor)} must not run concurrently with forwards.
+ * {@link #close()} may: a forward that is running when the weight is closed finishes on it first (the memory is freed
+ * after it), and a forward that starts after the close throws {@link IllegalStateException}; the JVM never crashes.
  */
 public class Embedding implements AutoCloseable {
     private final long numEmbeddings;

@@ -55,6 +55,12 @@ public final class JembedNative {
     public static native long gatherF64I32(@Cast("const double*") long table, long numRows, long dim,
                                            @Cast("const int32_t*") long idx, long n, @Cast("double*") long out);
 
+    @Name("jembed_first_bad_index_i64")
+    public static native long firstBadIndexI64(@Cast("const int64_t*") long idx, long n, long numRows);
+
+    @Name("jembed_first_bad_index_i32")
+    public static native long firstBadIndexI32(@Cast("const int32_t*") long idx, long n, long numRows);
+
     @Name("jembed_renorm_f32_i64")
     public static native long renormF32I64(@Cast("float*") long table, long numRows, long dim,
                                            @Cast("const int64_t*") long idx, long n, double maxNorm, double normType);

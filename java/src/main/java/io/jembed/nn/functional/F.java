@@ -9,6 +9,7 @@ import io.jembed.backend.Backends;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.Arrays;
 
 /**
@@ -18,7 +19,8 @@ import java.util.Arrays;
  *
  * <p>Thread-safe as far as the tensors allow: concurrent lookups in one weight are safe; with {@code maxNorm} the
  * weight is written, so such calls on a shared weight must be serialised by the caller (the {@code Embedding}
- * module does this itself).
+ * module does this itself). Any tensor may be closed by another thread at any time: a call that is using it
+ * finishes before its memory is freed, and a call that starts after the close throws {@link IllegalStateException}.
  */
 public final class F {
     private F() {}
@@ -91,13 +93,59 @@ public final class F {
         if (maxNorm != null && !weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
         }
-        EmbeddingChecks.checkIndices(input, numRows, "embedding");
+        EmbeddingChecks.checkIndexType(input, "embedding");
         checkOutput(input, weight, out);
         Backend backend = Backends.current();
         if (maxNorm != null) {
+            // The renorm writes the weight, so its indices are validated before it; a plain lookup validates its
+            // own in the pass that uses them, before it writes anything.
+            EmbeddingChecks.checkIndices(input, numRows, "embedding");
             backend.embeddingRenorm(weight, input, maxNorm, normType);
         }
         backend.embedding(weight, input, out);
+    }
+
+    /**
+     * The lookup for a request that arrives as a Java array, into a caller-provided output, allocating nothing: what
+     * an inference server calls with each request's ids. {@code out} must have the weight's dtype and shape
+     * {@code (indices.length, H)}, and must not be the weight. Every index is checked before anything is written.
+     *
+     * <p>PyTorch equivalent: {@code torch.embedding(weight, torch.tensor(indices), out=out)}, i.e.
+     * {@code F.embedding(torch.tensor(indices), weight)} written into {@code out}.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
+     * @throws IllegalArgumentException if a shape or dtype is wrong
+     * @throws IllegalStateException if a tensor has been closed
+     */
+    public static void embedding(long[] indices, Tensor weight, Tensor out) {
+        checkArrayLookup(indices == null ? -1 : indices.length, weight, out);
+        Backends.current().embedding(weight, indices, out);
+    }
+
+    /** As {@link #embedding(long[], Tensor, Tensor)}, for int32 indices ({@code torch.tensor(indices, dtype=int32)}). */
+    public static void embedding(int[] indices, Tensor weight, Tensor out) {
+        checkArrayLookup(indices == null ? -1 : indices.length, weight, out);
+        Backends.current().embedding(weight, indices, out);
+    }
+
+    private static void checkArrayLookup(int n, Tensor weight, Tensor out) {
+        if (n < 0) {
+            throw new IllegalArgumentException("'input' must not be null");
+        }
+        EmbeddingChecks.checkWeight(weight);
+        EmbeddingChecks.checkOpen(out, "out");
+        if (out.dtype() != weight.dtype()) {
+            throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
+                    + out.dtype());
+        }
+        if (out.dim() != 2 || out.size(0) != n || out.size(1) != weight.size(1)) {
+            throw new IllegalArgumentException("'out' must have shape [" + n + ", " + weight.size(1)
+                    + "] (input.length, embedding_dim), got " + Arrays.toString(out.shape()));
+        }
+        if (TensorInternals.memory(out) == TensorInternals.memory(weight)) {
+            throw new IllegalArgumentException("'out' must not be the weight");
+        }
     }
 
     /**
@@ -147,12 +195,17 @@ public final class F {
         Memory to = TensorInternals.memory(values);
         long rowBytes = dim * gradOutput.dtype().itemSize();
         int k = 0;
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] != padding) {
-                sparseIndices.set(rows[i], 0, k);
-                from.copyTo(i * rowBytes, to, k * rowBytes, rowBytes);
-                k++;
+        MemoryGuard guard = TensorInternals.guard(gradOutput, values);
+        try {
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] != padding) {
+                    sparseIndices.set(rows[i], 0, k);
+                    from.copyTo(i * rowBytes, to, k * rowBytes, rowBytes);
+                    k++;
+                }
             }
+        } finally {
+            guard.exit();
         }
         return new SparseTensor(sparseIndices, values, new long[] {numWeights, dim});
     }

@@ -1,0 +1,258 @@
+package io.jembed.internal.memory;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Keeps memory from being freed while a call uses it: the guarantee that closing a tensor another thread is reading
+ * or writing never crashes the JVM (the JDK's shared arenas give the same for foreign memory).
+ *
+ * <p>Each thread has one guard, a stack of the {@link Memory} blocks its running calls hold. A call enters the guard
+ * with every block it will touch (its weights, indices, outputs, gradients, optimizer state), works, and exits:
+ * <pre>{@code
+ * MemoryGuard guard = MemoryGuard.enter(table, indices, out);   // IllegalStateException if one is closed
+ * try {
+ *     ... native kernels or Java code on the three blocks ...
+ * } finally {
+ *     guard.exit();
+ * }
+ * }</pre>
+ * {@link Memory#close()} marks the block closed, so that every later {@code enter} fails, and then waits until no
+ * thread's guard holds it before it frees the memory. Helper threads that work for a call (the worker crew) need no
+ * guard of their own: the calling thread holds the blocks until they are done.
+ *
+ * <p>The guard also keeps the blocks strongly reachable during the call, so the garbage collector cannot run their
+ * cleaners while native code uses an address taken from them.
+ *
+ * <p>Cost: entering writes the thread's own stack (no shared counter, so threads on one table never contend) and
+ * runs one full fence, the Dekker handshake with {@code close}: either the entering thread sees the block closed, or
+ * the closing thread sees it held. Exiting is release stores only. Closing scans every live thread's guard.
+ *
+ * <p>Entries nest (a guarded call may call another); each {@code exit} pops its own {@code enter}. A guard is used by
+ * its own thread only.
+ */
+public final class MemoryGuard {
+    private static final VarHandle TOP;
+    private static final VarHandle HELD = MethodHandles.arrayElementVarHandle(Memory[].class);
+    private static final ThreadLocal<MemoryGuard> CURRENT = ThreadLocal.withInitial(MemoryGuard::register);
+    /** Every thread's guard; weak, so that the guards of finished threads go with their threads. */
+    private static final List<WeakReference<MemoryGuard>> ALL = new ArrayList<>();
+    private static volatile WeakReference<MemoryGuard>[] snapshot = newArray(0);
+
+    static {
+        try {
+            TOP = MethodHandles.lookup().findVarHandle(MemoryGuard.class, "top", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // Padding keeps each thread's hot fields on cache lines of their own: guards of threads made one after another
+    // would otherwise share lines, and writes by one thread would slow the other (false sharing).
+    @SuppressWarnings("unused")
+    private long p0, p1, p2, p3, p4, p5, p6, p7;
+    /** Held blocks, slots [0, top); read by closing threads. Replaced by a larger copy when full. */
+    private volatile Memory[] held = new Memory[16];
+    private int top;
+    /** This thread's scratch memory (see {@link #scratch}), or null. */
+    private Memory scratch;
+    /** The value of {@code top} at each open {@code enter}, innermost last. */
+    private int[] marks = new int[8];
+    private int depth;
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    private MemoryGuard() {}
+
+    private static MemoryGuard register() {
+        MemoryGuard guard = new MemoryGuard();
+        synchronized (ALL) {
+            ALL.removeIf(ref -> ref.get() == null);
+            ALL.add(new WeakReference<>(guard));
+            snapshot = ALL.toArray(newArray(ALL.size()));
+        }
+        return guard;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static WeakReference<MemoryGuard>[] newArray(int n) {
+        return (WeakReference<MemoryGuard>[]) new WeakReference<?>[n];
+    }
+
+    /**
+     * Holds {@code a} (null is skipped) for the calling thread until {@link #exit()}.
+     *
+     * @throws IllegalStateException if the block has been closed
+     */
+    public static MemoryGuard enter(Memory a) {
+        return enter(a, null, null, null, null, null);
+    }
+
+    /** Holds two blocks (nulls are skipped); see {@link #enter(Memory)}. */
+    public static MemoryGuard enter(Memory a, Memory b) {
+        return enter(a, b, null, null, null, null);
+    }
+
+    /** Holds three blocks (nulls are skipped); see {@link #enter(Memory)}. */
+    public static MemoryGuard enter(Memory a, Memory b, Memory c) {
+        return enter(a, b, c, null, null, null);
+    }
+
+    /**
+     * Holds up to six blocks (nulls are skipped) without allocating; see {@link #enter(Memory)}. The shorter forms
+     * come here: six slot stores cost less than a branch per arity.
+     */
+    public static MemoryGuard enter(Memory a, Memory b, Memory c, Memory d, Memory e, Memory f) {
+        MemoryGuard guard = CURRENT.get();
+        int t = guard.push(6);
+        Memory[] slots = guard.held;
+        slots[t] = a;
+        slots[t + 1] = b;
+        slots[t + 2] = c;
+        slots[t + 3] = d;
+        slots[t + 4] = e;
+        slots[t + 5] = f;
+        guard.publish(t + 6);
+        if (closed(a) || closed(b) || closed(c) || closed(d) || closed(e) || closed(f)) {
+            guard.fail();
+        }
+        return guard;
+    }
+
+    private static boolean closed(Memory m) {
+        return m != null && m.isClosed();
+    }
+
+    /** Holds any number of blocks (nulls are skipped); see {@link #enter(Memory)}. */
+    public static MemoryGuard enter(Memory... blocks) {
+        MemoryGuard guard = CURRENT.get();
+        int t = guard.push(blocks.length);
+        Memory[] slots = guard.held;
+        System.arraycopy(blocks, 0, slots, t, blocks.length);
+        guard.publish(t + blocks.length);
+        for (Memory block : blocks) {
+            if (closed(block)) {
+                guard.fail();
+            }
+        }
+        return guard;
+    }
+
+    /** The largest scratch block a thread keeps between calls; larger requests get a block of their own. */
+    public static final long SCRATCH_KEPT_BYTES = 1L << 20;
+
+    /**
+     * Native memory of at least {@code bytes} bytes that only this thread uses, kept between calls (up to
+     * {@link #SCRATCH_KEPT_BYTES}): where a call copies a request that arrives in a Java array, so that native code
+     * can read it without a copy per call from the JVM. Valid until this thread's next {@code scratch} call; never
+     * closed by anyone else, so it needs no guard. Returns null if {@code bytes} exceeds the kept size.
+     */
+    public Memory scratch(long bytes) {
+        if (bytes > SCRATCH_KEPT_BYTES) {
+            return null;
+        }
+        Memory s = scratch;
+        if (s == null || s.byteSize() < bytes) {
+            Memory larger = Memory.allocate(Math.max(bytes, s == null ? 4096 : Math.min(SCRATCH_KEPT_BYTES,
+                    2 * s.byteSize())));
+            scratch = larger;
+            if (s != null) {
+                s.close();
+            }
+            s = larger;
+        }
+        return s;
+    }
+
+    /** Releases the blocks of the innermost open {@code enter} of this thread. */
+    public void exit() {
+        int from = marks[--depth];
+        Memory[] slots = held;
+        // Release stores: every access the call made to a block happens before a closing thread sees it let go.
+        for (int i = top - 1; i >= from; i--) {
+            HELD.setRelease(slots, i, (Memory) null);
+        }
+        TOP.setRelease(this, from);
+    }
+
+    /** Room for {@code n} more slots and one more mark; returns the first new slot. */
+    private int push(int n) {
+        int t = top;
+        if (t + n > held.length) {
+            Memory[] larger = new Memory[Math.max(2 * held.length, t + n)];
+            System.arraycopy(held, 0, larger, 0, t);
+            held = larger; // volatile: a closing thread re-reads it on every look
+        }
+        if (depth == marks.length) {
+            marks = java.util.Arrays.copyOf(marks, 2 * depth);
+        }
+        marks[depth++] = t;
+        return t;
+    }
+
+    /** Makes the new slots visible, then fences: the entering half of the handshake with {@link #awaitRelease}. */
+    private void publish(int newTop) {
+        TOP.setRelease(this, newTop);
+        VarHandle.fullFence();
+    }
+
+    private void fail() {
+        exit();
+        throw new IllegalStateException("a tensor passed to this call has been closed");
+    }
+
+    /** True if this thread's running calls hold {@code memory}. */
+    static boolean heldByCurrentThread(Memory memory) {
+        MemoryGuard guard = CURRENT.get();
+        Memory[] slots = guard.held;
+        for (int i = 0; i < guard.top; i++) {
+            if (slots[i] == memory) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits until no thread's guard holds {@code memory}, which the caller has already marked closed (so no new
+     * {@code enter} can take it): the closing half of the handshake. Calls are short, so this spins a little, then
+     * yields, then sleeps in short steps.
+     */
+    static void awaitRelease(Memory memory) {
+        VarHandle.fullFence();
+        for (WeakReference<MemoryGuard> ref : snapshot) {
+            MemoryGuard guard = ref.get();
+            if (guard == null) {
+                continue;
+            }
+            for (int round = 0; guard.holds(memory); round++) {
+                if (round < 100) {
+                    Thread.onSpinWait();
+                } else if (round < 200) {
+                    Thread.yield();
+                } else {
+                    LockSupport.parkNanos(50_000);
+                }
+            }
+            Reference.reachabilityFence(guard);
+        }
+    }
+
+    /** Read by a closing thread, concurrently with the owner's pushes and pops. */
+    private boolean holds(Memory memory) {
+        int t = (int) TOP.getAcquire(this);
+        Memory[] slots = held;
+        int n = Math.min(t, slots.length);
+        for (int i = 0; i < n; i++) {
+            if (HELD.getAcquire(slots, i) == memory) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
