@@ -49,7 +49,12 @@ public final class TensorInternals {
     }
 
     public static Memory memory(Tensor tensor) {
-        return access().memory(tensor);
+        return Installed.ACCESS.memory(tensor);
+    }
+
+    /** The access object as a constant, for the hot path (the volatile field is read once, when this initialises). */
+    private static final class Installed {
+        static final Access ACCESS = access();
     }
 
     /**
@@ -88,7 +93,7 @@ public final class TensorInternals {
     }
 
     private static Memory memoryOf(Tensor tensor) {
-        return tensor == null ? null : access().memory(tensor);
+        return tensor == null ? null : Installed.ACCESS.memory(tensor);
     }
 
     /** Records the backward function of an operator's output. */
