@@ -121,7 +121,7 @@ void run(fuzz::Reader& in) {
       }
       for (int64_t j = 0; j < dim; ++j) {
         T acc = 0;
-        int64_t winner = 0;
+        int64_t winner = -1;
         bool seen = false;
         for (int64_t i = start; i < end; ++i) {
           const int64_t r = static_cast<int64_t>(idx[i]);

@@ -128,9 +128,9 @@ int64_t max_pass(const BagPass<typename Ops::T, I>& p) {
   using A = typename Ops::A;
   V acc[K];
   A arg[K];
-  for (int k = 0; k < K; ++k) {  // set on the first row; zeros for a bag without one
+  for (int k = 0; k < K; ++k) {  // set on the first row; zeros and -1 for a bag without one
     acc[k] = Ops::zero();
-    arg[k] = Ops::arg_broadcast(0);
+    arg[k] = Ops::arg_broadcast(-1);
   }
   bool first = true;
   for (int64_t i = p.start; i < p.end; ++i) {

@@ -49,12 +49,12 @@ void plain_forward(const std::vector<T>& table, int64_t dim, const std::vector<i
                    int mode, std::vector<T>* out, std::vector<int64_t>* arg) {
   const int64_t bags = static_cast<int64_t>(offsets.size());
   out->assign(static_cast<size_t>(bags * dim), T(0));
-  arg->assign(static_cast<size_t>(bags * dim), 0);
+  arg->assign(static_cast<size_t>(bags * dim), -1);
   for (int64_t b = 0; b < bags; ++b) {
     const int64_t end = b + 1 < bags ? offsets[b + 1] : n;
     for (int64_t j = 0; j < dim; ++j) {
       T acc = 0;
-      int64_t winner = 0;
+      int64_t winner = -1;
       int64_t count = 0;
       for (int64_t i = offsets[b]; i < end; ++i) {
         if (idx[i] == pad) {

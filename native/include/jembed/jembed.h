@@ -129,7 +129,7 @@ int64_t jembed_sparse_adam_f64(double* param, double* exp_avg, double* exp_avg_s
  *         input order; an empty bag gives +0.
  *   MEAN: the sum, then divided by max(non-padding lookups, 1).
  *   MAX:  the first non-padding row, then a row replaces it where strictly greater; max_indices (int64, num_bags x
- *         dim, may be NULL) gets the winning row index; an empty or all-padding bag gives 0 and index 0.
+ *         dim, may be NULL) gets the winning row index; an empty or all-padding bag gives 0 and index -1.
  * per_sample_weights: NULL or indexed by absolute position, SUM only. Every index the bags name and every offset is
  * checked before anything is written: returns JEMBED_OK, the position of the first index outside [0, num_rows)
  * (nothing written), JEMBED_ERR_OFFSETS or JEMBED_ERR_ARGUMENT. The result's bits do not depend on the variant. */
