@@ -31,24 +31,84 @@ public final class Torch {
 
     // ---- from Java arrays ----------------------------------------------------------------------------------
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(float[] data, long... shape) {
-        return Tensor.allocate(DType.FLOAT32, shapeFor(data.length, shape), false).copyFrom(data);
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}. */
+    public static Tensor tensor(float[] data) {
+        return Tensor.allocate(DType.FLOAT32, new long[] {data.length}, false).copyFrom(data);
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(double[] data, long... shape) {
-        return Tensor.allocate(DType.FLOAT64, shapeFor(data.length, shape), false).copyFrom(data);
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(float[] data, long[] shape) {
+        return Tensor.allocate(DType.FLOAT32, checkedShape(data.length, shape), false).copyFrom(data);
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data).reshape(shape)} (int64); no shape means 1-D. */
-    public static Tensor tensor(long[] data, long... shape) {
-        return Tensor.allocate(DType.INT64, shapeFor(data.length, shape), false).copyFrom(data);
+    /** {@link #tensor(float[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(float[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(int[] data, long... shape) {
-        return Tensor.allocate(DType.INT32, shapeFor(data.length, shape), false).copyFrom(data);
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}. */
+    public static Tensor tensor(double[] data) {
+        return Tensor.allocate(DType.FLOAT64, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(double[] data, long[] shape) {
+        return Tensor.allocate(DType.FLOAT64, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(double[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(double[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
+    }
+
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data)} (int64). */
+    public static Tensor tensor(long[] data) {
+        return Tensor.allocate(DType.INT64, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data)} (int64){@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(long[] data, long[] shape) {
+        return Tensor.allocate(DType.INT64, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(long[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(long[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
+    }
+
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}. */
+    public static Tensor tensor(int[] data) {
+        return Tensor.allocate(DType.INT32, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(int[] data, long[] shape) {
+        return Tensor.allocate(DType.INT32, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(int[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(int[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
     }
 
     /** PyTorch equivalent: {@code torch.tensor([[...], ...])} for a rectangular 2-D float array. */
@@ -106,16 +166,23 @@ public final class Torch {
         return scalar;
     }
 
-    /** No shape means 1-D; an explicit 0-d shape goes through {@link #scalarTensor}. */
-    private static long[] shapeFor(int length, long[] shape) {
-        if (shape.length == 0) {
-            return new long[] {length};
+    /** The explicit shape, which must hold exactly {@code length} elements (a 0-d shape holds one). */
+    private static long[] checkedShape(int length, long[] shape) {
+        if (shape == null) {
+            throw new IllegalArgumentException("shape must not be null (pass new long[0] for a 0-d tensor)");
         }
         long numel = Shapes.numel(shape);
         if (numel != length) {
             throw new IllegalArgumentException("shape " + Shapes.toString(shape) + " is invalid for input of size "
                     + length);
         }
+        return shape;
+    }
+
+    private static long[] prepend(long first, long[] rest) {
+        long[] shape = new long[rest.length + 1];
+        shape[0] = first;
+        System.arraycopy(rest, 0, shape, 1, rest.length);
         return shape;
     }
 
