@@ -112,6 +112,8 @@ final class EmbeddingBagArguments implements AutoCloseable {
             if (!weight.dtype().isFloatingPoint()) {
                 throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
             }
+            // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
+            TensorInternals.memory(weight).checkWritable();
             checkRange(input, numRows);
         }
         if (perSampleWeights != null && mode != EmbeddingBagMode.SUM) {

@@ -207,6 +207,7 @@ public final class F {
                         + "] (bags, embedding_dim), got " + Arrays.toString(out.shape()));
             }
             Memory target = TensorInternals.memory(out);
+            target.checkWritable();
             if (target == TensorInternals.memory(weight) || target == TensorInternals.memory(input)
                     || offsets != null && target == TensorInternals.memory(offsets)
                     || perSampleWeights != null && target == TensorInternals.memory(perSampleWeights)) {
