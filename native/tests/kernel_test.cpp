@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
     }
     printf("variant %s: tested\n", jembed_variant_name(v));
     jembed_test::test_gather(v, rng);
+    jembed_test::test_bags(v, rng);
     test_renorm<float>(v, rng, "f32");
     test_renorm<double>(v, rng, "f64");
     test_backward<float>(v, rng, "f32");
@@ -162,5 +163,6 @@ int main(int argc, char** argv) {
   }
   test_hand_computed_p_half();
   test_alloc();
+  jembed_test::test_mapped_file();
   return jembed_test::finish();
 }

@@ -49,6 +49,11 @@ public final class Tensor implements AutoCloseable {
             }
 
             @Override
+            public Tensor denseGradWhole(Tensor leaf) {
+                return leaf.gradients().denseWhole(leaf);
+            }
+
+            @Override
             public void accumulateSparseGrad(Tensor leaf, SparseTensor gradient) {
                 leaf.gradients().accumulateSparse(leaf, gradient);
             }
@@ -172,7 +177,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Sets the element at {@code index}, converting {@code value} to this tensor's dtype. */
     public void set(double value, long... index) {
-        checkOpen();
+        checkWritable();
         MemoryGuard guard = MemoryGuard.enter(memory);
         try {
             flatSet(flatIndex(index), value);
@@ -366,7 +371,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     private void checkCopySource(DType sourceType, int length) {
-        checkOpen();
+        checkWritable();
         if (dtype != sourceType) {
             throw new IllegalArgumentException("cannot copy " + sourceType + " values into a tensor of " + dtype);
         }
@@ -383,7 +388,7 @@ public final class Tensor implements AutoCloseable {
      * PyTorch equivalent: {@code tensor.copy_(source)} (without broadcasting: the shapes must be equal).
      */
     public Tensor copy_(Tensor source) {
-        checkOpen();
+        checkWritable();
         source.checkOpen();
         if (!Arrays.equals(shape, source.shape)) {
             throw new IllegalArgumentException("cannot copy a tensor of shape " + Shapes.toString(source.shape)
@@ -423,7 +428,7 @@ public final class Tensor implements AutoCloseable {
 
     /** PyTorch equivalent: {@code tensor.fill_(value)}. */
     public Tensor fill_(double value) {
-        checkOpen();
+        checkWritable();
         MemoryGuard guard = MemoryGuard.enter(memory);
         try {
             for (long i = 0; i < numel; i++) {
@@ -437,7 +442,7 @@ public final class Tensor implements AutoCloseable {
 
     /** PyTorch equivalent: {@code tensor.zero_()}. */
     public Tensor zero_() {
-        checkOpen();
+        checkWritable();
         MemoryGuard guard = MemoryGuard.enter(memory);
         try {
             memory.fillZero(0, numel * dtype.itemSize());
@@ -454,7 +459,7 @@ public final class Tensor implements AutoCloseable {
      * @throws IllegalArgumentException if {@code std} is negative or not finite, or the dtype is not floating point
      */
     public Tensor normal_(double mean, double std, Generator generator) {
-        checkOpen();
+        checkWritable();
         checkFloatingFill("normal_");
         if (!(std >= 0.0) || Double.isInfinite(std)) {
             throw new IllegalArgumentException("normal expects std >= 0.0, but found std " + std);
@@ -480,7 +485,7 @@ public final class Tensor implements AutoCloseable {
      * @throws IllegalArgumentException if {@code from > to}, either is not finite, or the dtype is not floating point
      */
     public Tensor uniform_(double from, double to, Generator generator) {
-        checkOpen();
+        checkWritable();
         checkFloatingFill("uniform_");
         if (!Double.isFinite(from) || !Double.isFinite(to) || from > to) {
             throw new IllegalArgumentException("uniform_ expects to return a [from, to) range, but found from=" + from
@@ -612,6 +617,15 @@ public final class Tensor implements AutoCloseable {
     /** @throws IllegalStateException if this tensor has been closed */
     void checkOpen() {
         memory.checkOpen();
+    }
+
+    /**
+     * @throws IllegalStateException if this tensor has been closed
+     * @throws UnsupportedOperationException if it is read-only (a memory map of a file), naming the file
+     */
+    void checkWritable() {
+        memory.checkOpen();
+        memory.checkWritable();
     }
 
     /** True after {@link #close()}. */

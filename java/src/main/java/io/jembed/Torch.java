@@ -1,5 +1,7 @@
 package io.jembed;
 
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
@@ -275,5 +277,42 @@ public final class Torch {
         } finally {
             guard.exit();
         }
+    }
+
+    // ---- from files ----------------------------------------------------------------------------------------
+
+    /**
+     * Maps {@code numel(shape)} little-endian elements of {@code dtype} starting at byte {@code offset} of a file as a
+     * read-only tensor, without reading them: the open costs the same for a kilobyte and for gigabytes, pages are
+     * read as lookups touch them, and every process that maps the file shares one copy in the page cache. Lookups
+     * ({@code F.embedding}, {@code Embedding.forward}) run on the same kernels as in memory; writes (training steps,
+     * {@code max_norm}, in-place operations) throw {@link UnsupportedOperationException} naming the file, and
+     * {@link Tensor#clone()} gives a writable copy in memory. {@link Tensor#close()} unmaps at once.
+     *
+     * <p>PyTorch equivalent: {@code torch.from_file(filename, shared=True, size=numel, dtype=dtype)}, or NumPy's
+     * {@code numpy.memmap(filename, dtype, mode='r', offset=offset, shape=shape)}. For tables inside safetensors or
+     * {@code .npy} files, the formats' readers find the offset and shape in the header.
+     *
+     * <p>Do not truncate or rewrite a file while it is mapped: on Linux, touching a page past the new end of the file
+     * raises SIGBUS, which kills the JVM. Replace mapped files by writing a new file and renaming it over the old one
+     * (the mapping keeps the old file's pages).
+     *
+     * @throws IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
+     *     tensor's bytes (the message names the file and the sizes)
+     * @throws IllegalArgumentException if the dtype is null, a size is negative, the byte size overflows, or the offset
+     *     is negative
+     */
+    public static Tensor fromFile(java.nio.file.Path file, DType dtype, long offset, long[] shape)
+            throws java.io.IOException {
+        if (file == null || dtype == null || shape == null) {
+            throw new IllegalArgumentException("file, dtype and shape must not be null");
+        }
+        long[] copy = shape.clone();
+        long numel = Shapes.numel(copy);
+        long bytes = Shapes.byteSize(numel, dtype, copy);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+        }
+        return TensorInternals.wrap(dtype, copy, Memory.mapReadOnly(file, offset, bytes));
     }
 }

@@ -37,6 +37,8 @@ public abstract class Optimizer implements AutoCloseable {
                 throw new IllegalArgumentException("optimizers take floating-point tensors, got "
                         + (p == null ? "null" : p.dtype()));
             }
+            // A step writes every parameter: refuse read-only (memory-mapped) tables now, not part way through.
+            TensorInternals.memory(p).checkWritable();
         }
         this.params = List.copyOf(params);
     }

@@ -1,6 +1,8 @@
 package io.jembed.internal.nativebinding;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.NoException;
@@ -101,6 +103,74 @@ public final class JembedNative {
                                                   @Cast("const double*") long gradOut, long paddingIdx,
                                                   int scaleGradByFreq, long owners, long owner);
 
+    @Name("jembed_embedding_bag_f32_i64")
+    public static native long embeddingBagF32I64(@Cast("const float*") long table, long numRows, long dim,
+                                             @Cast("const int64_t*") long idx, long n, @Cast("const int64_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const float*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("float*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f32_i32")
+    public static native long embeddingBagF32I32(@Cast("const float*") long table, long numRows, long dim,
+                                             @Cast("const int32_t*") long idx, long n, @Cast("const int32_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const float*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("float*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f64_i64")
+    public static native long embeddingBagF64I64(@Cast("const double*") long table, long numRows, long dim,
+                                             @Cast("const int64_t*") long idx, long n, @Cast("const int64_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const double*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("double*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f64_i32")
+    public static native long embeddingBagF64I32(@Cast("const double*") long table, long numRows, long dim,
+                                             @Cast("const int32_t*") long idx, long n, @Cast("const int32_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const double*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("double*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_backward_f32_i64")
+    public static native long embeddingBagBackwardF32I64(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int64_t*") long idx, long n,
+                                                     @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const float*") long gradOut,
+                                                     @Cast("const float*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f32_i32")
+    public static native long embeddingBagBackwardF32I32(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int32_t*") long idx, long n,
+                                                     @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const float*") long gradOut,
+                                                     @Cast("const float*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f64_i64")
+    public static native long embeddingBagBackwardF64I64(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int64_t*") long idx, long n,
+                                                     @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const double*") long gradOut,
+                                                     @Cast("const double*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f64_i32")
+    public static native long embeddingBagBackwardF64I32(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int32_t*") long idx, long n,
+                                                     @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const double*") long gradOut,
+                                                     @Cast("const double*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
     @Name("jembed_sparse_add_f32")
     public static native long sparseAddF32(@Cast("float*") long param, long numRows, long dim,
                                            @Cast("const int64_t*") long idx, long nnz,
@@ -145,4 +215,16 @@ public final class JembedNative {
 
     @Name("jembed_free")
     public static native void free(@Cast("void*") long block);
+
+    /**
+     * Maps bytes {@code [offset, offset + length)} of a file read-only; returns the address of byte {@code offset}, or
+     * 0 with {@code status[0]} set (an errno value, or a negative {@code JEMBED_MAP_ERR_*} code).
+     */
+    @Name("jembed_map_file")
+    public static native @Cast("intptr_t") long mapFile(@Cast("const char*") BytePointer path, long offset,
+                                                        long length, int hugePages,
+                                                        @Cast("int64_t*") LongPointer status);
+
+    @Name("jembed_unmap_file")
+    public static native int unmapFile(@Cast("intptr_t") long address, long length);
 }
