@@ -1,7 +1,6 @@
 // PyTorch's embedding_dense_backward (aten/src/ATen/native/Embedding.cpp), accumulating into the caller's gradient.
 // Rows are owned by one caller each (r % owners == owner) and every row accumulates in input order, so the result is
 // the same bits whatever the number of threads. The per-row arithmetic comes from the active variant.
-#include <memory>
 #include <new>
 
 #include "index_counts.h"
@@ -9,6 +8,7 @@
 #include "kernel_table.h"
 #include "prefetch.h"
 #include "row_owner.h"
+#include "scratch_array.h"
 
 namespace jembed {
 namespace {
@@ -55,9 +55,12 @@ int64_t dense_backward(T* grad_weight, int64_t rows, int64_t dim, const I* idx, 
     // Counting and collecting this owner's lookups are one pass (only owned rows are counted: a row's lookups all
     // belong to its owner), so the accumulation finds each count by its slot instead of hashing the row again.
     IndexCounts counts(n);
-    std::unique_ptr<Lookup[]> mine(new Lookup[n > 0 ? n : 1]);
+    ScratchArray<Lookup> mine(static_cast<size_t>(n));
     int64_t m = 0;
     for (int64_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) {
+        counts.prefetch(static_cast<int64_t>(idx[i + kPrefetchDistance]));
+      }
       const int64_t r = static_cast<int64_t>(idx[i]);
       if (r == padding_idx || static_cast<uint64_t>(r) >= static_cast<uint64_t>(rows) || !rows_of.owns(r)) {
         continue;

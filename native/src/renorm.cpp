@@ -3,7 +3,6 @@
 // deduplication and scaling are baseline code. Rows are split among owners (threads) as in the backward.
 #include <math.h>
 
-#include <memory>
 #include <new>
 
 #include "index_counts.h"
@@ -11,6 +10,7 @@
 #include "kernel_table.h"
 #include "prefetch.h"
 #include "row_owner.h"
+#include "scratch_array.h"
 
 namespace jembed {
 namespace {
@@ -27,11 +27,14 @@ int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, dou
     // so neither the order nor the split among owners changes a bit. The private list is what the second pass uses,
     // so a concurrent rewrite of the caller's buffer cannot reach memory; and no row is written before every index
     // has been checked, so a bad index changes nothing.
-    std::unique_ptr<int64_t[]> mine(new int64_t[n > 0 ? n : 1]);
+    ScratchArray<int64_t> mine(static_cast<size_t>(n));
     IndexCounts seen(n);
     const RowOwner rows_of(owners, owner);
     int64_t distinct = 0;
     for (int64_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) {
+        seen.prefetch(static_cast<int64_t>(idx[i + kPrefetchDistance]));
+      }
       const int64_t r = static_cast<int64_t>(idx[i]);
       if (static_cast<uint64_t>(r) >= static_cast<uint64_t>(rows)) {
         return i;
