@@ -32,7 +32,7 @@ public final class NativeBackend implements Backend {
     public static final String KERNELS_PROPERTY = "jembed.kernels";
 
     private static final int VARIANT_COUNT = 3;
-    /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
+    /** Threads for large backward passes and renorms: {@code -Djembed.threads=N}, by default the processors. */
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
     /**
@@ -42,13 +42,14 @@ public final class NativeBackend implements Backend {
      * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
-    /** Below this many gradient elements a backward pass runs on the calling thread alone. */
+    /** Below this many gradient (or renormed) elements a backward pass (or renorm) runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
     private static final WorkerCrew CREW = new WorkerCrew(THREADS - 1);
     /** The reusable job objects of the crew, filled by the caller that holds it. */
     private static final GatherJob GATHER_JOB = new GatherJob(CREW.parts());
     private static final BackwardJob BACKWARD_JOB = new BackwardJob();
+    private static final RenormJob RENORM_JOB = new RenormJob();
 
     NativeBackend() {
         if (!NativeLibrary.isAvailable()) {
@@ -263,20 +264,85 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        long work = indices.numel() * weight.size(1);
+        embeddingRenorm(weight, indices, maxNorm, normType, work < PARALLEL_THRESHOLD ? 1 : THREADS);
+    }
+
+    /**
+     * The renorm on {@code threads} threads, each owning the rows {@code r} with {@code r % threads} equal to its
+     * number, as in {@link #embeddingDenseBackward(Tensor, Tensor, Tensor, long, boolean, int)}: a row's norm and
+     * scaling do not depend on other rows, so every thread count gives the same bits. For benchmarks and tests.
+     */
+    public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
         MemoryGuard guard = TensorInternals.guard(weight, indices);
         try {
-            renorm(weight, indices, maxNorm, normType);
+            renorm(weight, indices, maxNorm, normType, threads);
         } finally {
             guard.exit();
         }
     }
 
-    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
         checkBuffers(weight, indices, null);
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
         TensorInternals.memory(weight).checkWritable();
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads == 1) {
+            renormPart(weight, indices, maxNorm, normType, 1, 0);
+            return;
+        }
+        if (!CREW.tryAcquire()) {
+            // Another call has the helpers: this thread runs every owner's part, which gives the same bits.
+            for (int owner = 0; owner < threads; owner++) {
+                renormPart(weight, indices, maxNorm, normType, threads, owner);
+            }
+            return;
+        }
+        try {
+            RENORM_JOB.run(CREW, weight, indices, maxNorm, normType, threads);
+        } finally {
+            CREW.release();
+        }
+    }
+
+    /** One renorm whose owners are dealt round-robin to the crew's parts. */
+    private static final class RenormJob implements WorkerCrew.Job {
+        private Tensor weight;
+        private Tensor indices;
+        private double maxNorm;
+        private double normType;
+        private int owners;
+        private int parts;
+
+        void run(WorkerCrew crew, Tensor weight, Tensor indices, double maxNorm, double normType, int owners) {
+            this.weight = weight;
+            this.indices = indices;
+            this.maxNorm = maxNorm;
+            this.normType = normType;
+            this.owners = owners;
+            this.parts = crew.parts();
+            try {
+                crew.run(this);
+            } finally {
+                this.weight = null;
+                this.indices = null;
+            }
+        }
+
+        @Override
+        public void runPart(int part) {
+            for (int owner = part; owner < owners; owner += parts) {
+                renormPart(weight, indices, maxNorm, normType, owners, owner);
+            }
+        }
+    }
+
+    private static void renormPart(Tensor weight, Tensor indices, double maxNorm, double normType, int owners,
+                                   int owner) {
         long table = TensorInternals.memory(weight).address();
         long idx = TensorInternals.memory(indices).address();
         long rows = weight.size(0);
@@ -284,10 +350,10 @@ public final class NativeBackend implements Backend {
         long n = indices.numel();
         boolean wide = indices.dtype() == DType.INT64;
         long bad = weight.dtype() == DType.FLOAT32
-                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType))
-                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType));
+                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner))
+                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner));
         checkResult(bad, indices, rows);
     }
 
