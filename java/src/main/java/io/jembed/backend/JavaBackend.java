@@ -39,8 +39,9 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
-        long[] rows = distinctSorted(indices);
         Memory table = TensorInternals.memory(weight);
+        table.checkWritable();
+        long[] rows = distinctSorted(indices);
         long dim = weight.size(1);
         boolean single = weight.dtype() == DType.FLOAT32;
         int itemSize = weight.dtype().itemSize();

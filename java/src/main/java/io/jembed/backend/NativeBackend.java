@@ -195,6 +195,7 @@ public final class NativeBackend implements Backend {
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
+        TensorInternals.memory(weight).checkWritable();
         long table = TensorInternals.memory(weight).address();
         long idx = TensorInternals.memory(indices).address();
         long rows = weight.size(0);
@@ -225,6 +226,7 @@ public final class NativeBackend implements Backend {
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq, int threads) {
         checkBuffers(gradWeight, indices, null);
+        TensorInternals.memory(gradWeight).checkWritable();
         if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
                 || gradOutput.dtype() != gradWeight.dtype() || !gradWeight.dtype().isFloatingPoint()
                 || gradOutput.numel() != saturatedProduct(indices.numel(), gradWeight.size(1))) {
@@ -374,6 +376,14 @@ public final class NativeBackend implements Backend {
                     + Arrays.toString(param.shape()) + " " + param.dtype() + " and gradient "
                     + Arrays.toString(gradient.shape()) + " " + gradient.dtype());
         }
+        // The kernels write the parameter and its state: memory-mapped (read-only) tables would fault.
+        TensorInternals.memory(param).checkWritable();
+        if (state1 != null) {
+            TensorInternals.memory(state1).checkWritable();
+        }
+        if (state2 != null) {
+            TensorInternals.memory(state2).checkWritable();
+        }
     }
 
     /** True for no state ({@code null}) or a state tensor of the parameter's dtype and shape in native memory. */
@@ -399,6 +409,9 @@ public final class NativeBackend implements Backend {
         if (!TensorInternals.memory(weight).isNative() || !TensorInternals.memory(indices).isNative()
                 || (out != null && !TensorInternals.memory(out).isNative())) {
             throw new IllegalArgumentException("the native backend needs tensors in native memory");
+        }
+        if (out != null) {
+            TensorInternals.memory(out).checkWritable();
         }
         if (out != null && (out.dtype().itemSize() != weight.dtype().itemSize()
                 || out.numel() != saturatedProduct(indices.numel(), weight.size(1)))) {

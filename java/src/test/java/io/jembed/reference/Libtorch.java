@@ -54,6 +54,16 @@ final class Libtorch {
         }
     }
 
+    /**
+     * {@code torch.tensor(values).reshape(shape)}: libtorch's reading of a flat tensor in an explicit shape
+     * ({@code shape} empty: 0-d). Throws libtorch's own exception for a shape that does not fit.
+     */
+    static synchronized Tensor reshape(Tensor values, long... shape) {
+        try (PointerScope scope = new PointerScope()) {
+            return toJembed(toLibtorch(values).reshape(shape));
+        }
+    }
+
     /** The weight after {@code embedding_renorm_}, and the lookup in it; both new jembed tensors. */
     static final class Renormed implements AutoCloseable {
         final Tensor weight;

@@ -91,6 +91,10 @@ public final class F {
         if (maxNorm != null && !weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
         }
+        if (maxNorm != null) {
+            // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
+            TensorInternals.memory(weight).checkWritable();
+        }
         EmbeddingChecks.checkIndices(input, numRows, "embedding");
         checkOutput(input, weight, out);
         Backend backend = Backends.current();
@@ -199,6 +203,7 @@ public final class F {
             throw new IllegalArgumentException("'out' must have shape " + Arrays.toString(outputShape(input, weight))
                     + " (input.shape + (embedding_dim,)), got " + Arrays.toString(out.shape()));
         }
+        TensorInternals.memory(out).checkWritable();
         if (TensorInternals.memory(out) == TensorInternals.memory(weight)
                 || TensorInternals.memory(out) == TensorInternals.memory(input)) {
             throw new IllegalArgumentException("'out' must not be the weight or the input tensor");
