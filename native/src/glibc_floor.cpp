@@ -18,6 +18,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #if defined(__x86_64__)
 #define JEMBED_GLIBC_BASE "GLIBC_2.2.5"
@@ -36,6 +37,7 @@ __asm__(".symver dlerror, dlerror@" JEMBED_GLIBC_BASE);
 __asm__(".symver dlclose, dlclose@" JEMBED_GLIBC_BASE);
 __asm__(".symver pthread_once, pthread_once@" JEMBED_GLIBC_BASE);
 __asm__(".symver pthread_key_create, pthread_key_create@" JEMBED_GLIBC_BASE);
+__asm__(".symver __fxstat, __fxstat@" JEMBED_GLIBC_BASE);
 
 #define JEMBED_HIDDEN __attribute__((visibility("hidden")))
 
@@ -58,6 +60,17 @@ JEMBED_HIDDEN int __wrap_pthread_once(pthread_once_t* once, void (*init)(void)) 
 JEMBED_HIDDEN int __wrap___pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
   return pthread_key_create(key, destructor);
 }
+
+// Before glibc 2.33, fstat was an inline function in <sys/stat.h> calling __fxstat with the version of struct stat
+// the caller was compiled for (_STAT_VER, no longer defined by the headers): 1 on x86-64, 0 on aarch64. The struct
+// itself is the same. The mapped-file code (mapped_file.cpp) reads a file's size and type with it.
+#if defined(__x86_64__)
+#define JEMBED_STAT_VER 1
+#else
+#define JEMBED_STAT_VER 0
+#endif
+int __fxstat(int version, int fd, struct stat* info);
+JEMBED_HIDDEN int __wrap_fstat(int fd, struct stat* info) { return __fxstat(JEMBED_STAT_VER, fd, info); }
 
 // glibc 2.32+ sets __libc_single_threaded while a process has one thread, and libstdc++ then skips atomic
 // operations on reference counts and static-initialisation guards. A JVM always has many threads: 0 ("not single

@@ -1,6 +1,10 @@
 // A shared library linked as the JNI library is (static libstdc++ and libgcc, the glibc-floor wrappers of
 // src/glibc_floor.cpp), for glibc_floor_test: C++ exceptions must still unwind through it, which needs the
-// unwinder's _dl_find_object replacement and pthread wrappers to work.
+// unwinder's _dl_find_object replacement and pthread wrappers to work, and the wrapped functions must still work.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -36,6 +40,18 @@ __attribute__((visibility("default"))) int probe_catch_bad_alloc(uint64_t elemen
   } catch (const std::bad_alloc&) {
     return 1;
   }
+}
+
+// The size of the file at `path` by fstat, through the wrapper that calls the old __fxstat; -1 on failure.
+__attribute__((visibility("default"))) int64_t probe_fstat_size(const char* path) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return -1;
+  }
+  struct stat info;
+  const int64_t size = fstat(fd, &info) == 0 && S_ISREG(info.st_mode) ? static_cast<int64_t>(info.st_size) : -1;
+  close(fd);
+  return size;
 }
 
 // pow through the wrapper that pins its old symbol version.
