@@ -1,17 +1,18 @@
-// Keeps the Linux JNI library loadable on glibc 2.17 (RHEL 7, Amazon Linux 2 and everything newer) although it is
-// built on Debian 12 (glibc 2.36) with gcc 12's static libstdc++ and libgcc.
+// Keeps the Linux JNI library loadable on glibc 2.17 (by its symbol versions: RHEL/CentOS 7, Amazon Linux 2 and
+// everything newer) although it is built on Debian 12 (glibc 2.36) with gcc 12's static libstdc++ and libgcc.
 //
 // A reference to a glibc function binds, at link time, to the newest version of it that the build machine's glibc
 // defines: pow@GLIBC_2.29, dlopen@GLIBC_2.34, ..., and the library then fails to load on any older glibc. Every
 // function below exists under the platform's base version too (GLIBC_2.2.5 on x86-64, GLIBC_2.17 on aarch64, the
-// versions of glibc 2.17) with the same behaviour for what this library asks of it. The link (see
-// native/CMakeLists.txt, jni-link.rsp) passes -Wl,--wrap=NAME for each, which sends every undefined reference to
-// NAME, also those inside libstdc++.a and libgcc_eh.a, to __wrap_NAME here; these forward to NAME at the base
-// version (.symver). Two symbols have no old version: __libc_single_threaded (glibc 2.32) and _dl_find_object
-// (2.35); they get definitions of their own below. scripts/check-glibc-floor fails the build when a reference above
-// 2.17 appears again.
+// versions of glibc 2.17) with the same behaviour for what this library asks of it. The link (jni-link.rsp, written
+// by cmake/JembedGlibcFloor.cmake) passes -Wl,--wrap=NAME for each, which sends every undefined reference to NAME,
+// also those inside libstdc++.a and libgcc_eh.a, to __wrap_NAME here; these forward to NAME at the base version
+// (.symver), or to its older form (fstat). Two symbols have no old version: __libc_single_threaded (glibc 2.32) and
+// _dl_find_object (2.35); they get definitions of their own below. scripts/check-glibc-floor fails the build when a
+// reference above 2.17 appears again.
 //
-// Compiled for Linux (glibc) only; linked into the JNI library, never into the test executables.
+// Compiled for Linux (glibc) only; linked into the JNI library and into the ctest probe library linked the same way
+// (tests/glibc_floor_probe.cpp).
 
 #include <dlfcn.h>
 #include <link.h>
@@ -43,8 +44,8 @@ __asm__(".symver __fxstat, __fxstat@" JEMBED_GLIBC_BASE);
 
 extern "C" {
 
-// pow@GLIBC_2.29 differs from the old one only in not calling the SVID error handler (matherr) on domain and range
-// errors; results and errno are the same.
+// pow@GLIBC_2.29 differs from the old one only in its error handling (the old one passes overflow, underflow and
+// domain errors through the SVID/POSIX error wrapper); the values are the same. Used by the renorm's p-norms.
 JEMBED_HIDDEN double __wrap_pow(double x, double y) { return pow(x, y); }
 
 // JavaCPP's own natives (Loader.loadGlobal, addressof) use the dl* functions; glibc 2.34 moved them from libdl
