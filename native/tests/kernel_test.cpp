@@ -162,5 +162,6 @@ int main(int argc, char** argv) {
   }
   test_hand_computed_p_half();
   test_alloc();
+  jembed_test::test_mapped_file();
   return jembed_test::finish();
 }

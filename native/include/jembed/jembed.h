@@ -117,6 +117,20 @@ void jembed_copy(void* dst, const void* src, int64_t bytes);
 void* jembed_alloc(int64_t bytes);
 void jembed_free(void* block);
 
+/* Read-only memory maps of files (tables in safetensors / .npy files).
+ * jembed_map_file maps bytes [offset, offset + length) of the regular file at `path` (UTF-8) read-only and shared,
+ * and returns the address of byte `offset` (any alignment; the mapping itself starts at the page below it), or 0 with
+ * *status set: an errno value (> 0; Windows: GetLastError()), or one of the codes below. *status is 0 on success.
+ * The file must hold every mapped byte: pages past its end would fault (SIGBUS) when touched. huge_pages != 0 asks
+ * for transparent huge pages on mappings of 2 MiB and more (advice; most file systems ignore it). length 0 gives an
+ * address that must not be read. The mapping outlives the file descriptor, which is closed before returning.
+ * jembed_unmap_file(address, length) undoes one jembed_map_file with the same address and length; 0 on success. */
+#define JEMBED_MAP_ERR_ARGUMENT (-3)
+#define JEMBED_MAP_ERR_SHORT_FILE (-4)
+#define JEMBED_MAP_ERR_NOT_REGULAR (-5)
+intptr_t jembed_map_file(const char* path, int64_t offset, int64_t length, int32_t huge_pages, int64_t* status);
+int jembed_unmap_file(intptr_t address, int64_t length);
+
 #ifdef __cplusplus
 }
 #endif

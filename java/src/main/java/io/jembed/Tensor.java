@@ -42,6 +42,11 @@ public final class Tensor implements AutoCloseable {
             }
 
             @Override
+            public Tensor denseGradWhole(Tensor leaf) {
+                return leaf.gradients().denseWhole(leaf);
+            }
+
+            @Override
             public void accumulateSparseGrad(Tensor leaf, SparseTensor gradient) {
                 leaf.gradients().accumulateSparse(leaf, gradient);
             }
@@ -155,7 +160,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Sets the element at {@code index}, converting {@code value} to this tensor's dtype. */
     public void set(double value, long... index) {
-        checkOpen();
+        checkWritable();
         flatSet(flatIndex(index), value);
     }
 
@@ -299,7 +304,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     private void checkCopySource(DType sourceType, int length) {
-        checkOpen();
+        checkWritable();
         if (dtype != sourceType) {
             throw new IllegalArgumentException("cannot copy " + sourceType + " values into a tensor of " + dtype);
         }
@@ -316,7 +321,7 @@ public final class Tensor implements AutoCloseable {
      * PyTorch equivalent: {@code tensor.copy_(source)} (without broadcasting: the shapes must be equal).
      */
     public Tensor copy_(Tensor source) {
-        checkOpen();
+        checkWritable();
         source.checkOpen();
         if (!Arrays.equals(shape, source.shape)) {
             throw new IllegalArgumentException("cannot copy a tensor of shape " + Shapes.toString(source.shape)
@@ -351,7 +356,7 @@ public final class Tensor implements AutoCloseable {
 
     /** PyTorch equivalent: {@code tensor.fill_(value)}. */
     public Tensor fill_(double value) {
-        checkOpen();
+        checkWritable();
         for (long i = 0; i < numel; i++) {
             flatSet(i, value);
         }
@@ -360,7 +365,7 @@ public final class Tensor implements AutoCloseable {
 
     /** PyTorch equivalent: {@code tensor.zero_()}. */
     public Tensor zero_() {
-        checkOpen();
+        checkWritable();
         memory.fillZero(0, numel * dtype.itemSize());
         return this;
     }
@@ -372,7 +377,7 @@ public final class Tensor implements AutoCloseable {
      * @throws IllegalArgumentException if {@code std} is negative or not finite, or the dtype is not floating point
      */
     public Tensor normal_(double mean, double std, Generator generator) {
-        checkOpen();
+        checkWritable();
         checkFloatingFill("normal_");
         if (!(std >= 0.0) || Double.isInfinite(std)) {
             throw new IllegalArgumentException("normal expects std >= 0.0, but found std " + std);
@@ -393,7 +398,7 @@ public final class Tensor implements AutoCloseable {
      * @throws IllegalArgumentException if {@code from > to}, either is not finite, or the dtype is not floating point
      */
     public Tensor uniform_(double from, double to, Generator generator) {
-        checkOpen();
+        checkWritable();
         checkFloatingFill("uniform_");
         if (!Double.isFinite(from) || !Double.isFinite(to) || from > to) {
             throw new IllegalArgumentException("uniform_ expects to return a [from, to) range, but found from=" + from
@@ -515,6 +520,15 @@ public final class Tensor implements AutoCloseable {
     /** @throws IllegalStateException if this tensor has been closed */
     void checkOpen() {
         memory.checkOpen();
+    }
+
+    /**
+     * @throws IllegalStateException if this tensor has been closed
+     * @throws UnsupportedOperationException if it is read-only (a memory map of a file), naming the file
+     */
+    void checkWritable() {
+        memory.checkOpen();
+        memory.checkWritable();
     }
 
     /** True after {@link #close()}. */

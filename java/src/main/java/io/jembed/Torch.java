@@ -1,5 +1,7 @@
 package io.jembed;
 
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
@@ -29,24 +31,84 @@ public final class Torch {
 
     // ---- from Java arrays ----------------------------------------------------------------------------------
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(float[] data, long... shape) {
-        return Tensor.allocate(DType.FLOAT32, shapeFor(data.length, shape), false).copyFrom(data);
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}. */
+    public static Tensor tensor(float[] data) {
+        return Tensor.allocate(DType.FLOAT32, new long[] {data.length}, false).copyFrom(data);
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(double[] data, long... shape) {
-        return Tensor.allocate(DType.FLOAT64, shapeFor(data.length, shape), false).copyFrom(data);
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(float[] data, long[] shape) {
+        return Tensor.allocate(DType.FLOAT32, checkedShape(data.length, shape), false).copyFrom(data);
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data).reshape(shape)} (int64); no shape means 1-D. */
-    public static Tensor tensor(long[] data, long... shape) {
-        return Tensor.allocate(DType.INT64, shapeFor(data.length, shape), false).copyFrom(data);
+    /** {@link #tensor(float[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(float[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
     }
 
-    /** PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32).reshape(shape)}; no shape means 1-D. */
-    public static Tensor tensor(int[] data, long... shape) {
-        return Tensor.allocate(DType.INT32, shapeFor(data.length, shape), false).copyFrom(data);
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}. */
+    public static Tensor tensor(double[] data) {
+        return Tensor.allocate(DType.FLOAT64, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(double[] data, long[] shape) {
+        return Tensor.allocate(DType.FLOAT64, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(double[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(double[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
+    }
+
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data)} (int64). */
+    public static Tensor tensor(long[] data) {
+        return Tensor.allocate(DType.INT64, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data)} (int64){@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(long[] data, long[] shape) {
+        return Tensor.allocate(DType.INT64, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(long[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(long[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
+    }
+
+    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}. */
+    public static Tensor tensor(int[] data) {
+        return Tensor.allocate(DType.INT32, new long[] {data.length}, false).copyFrom(data);
+    }
+
+    /**
+     * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     *
+     * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
+     */
+    public static Tensor tensor(int[] data, long[] shape) {
+        return Tensor.allocate(DType.INT32, checkedShape(data.length, shape), false).copyFrom(data);
+    }
+
+    /** {@link #tensor(int[], long[])} with the sizes written out, e.g. {@code tensor(data, 2, 3)}. */
+    public static Tensor tensor(int[] data, long size0, long... moreSizes) {
+        return tensor(data, prepend(size0, moreSizes));
     }
 
     /** PyTorch equivalent: {@code torch.tensor([[...], ...])} for a rectangular 2-D float array. */
@@ -104,16 +166,23 @@ public final class Torch {
         return scalar;
     }
 
-    /** No shape means 1-D; an explicit 0-d shape goes through {@link #scalarTensor}. */
-    private static long[] shapeFor(int length, long[] shape) {
-        if (shape.length == 0) {
-            return new long[] {length};
+    /** The explicit shape, which must hold exactly {@code length} elements (a 0-d shape holds one). */
+    private static long[] checkedShape(int length, long[] shape) {
+        if (shape == null) {
+            throw new IllegalArgumentException("shape must not be null (pass new long[0] for a 0-d tensor)");
         }
         long numel = Shapes.numel(shape);
         if (numel != length) {
             throw new IllegalArgumentException("shape " + Shapes.toString(shape) + " is invalid for input of size "
                     + length);
         }
+        return shape;
+    }
+
+    private static long[] prepend(long first, long[] rest) {
+        long[] shape = new long[rest.length + 1];
+        shape[0] = first;
+        System.arraycopy(rest, 0, shape, 1, rest.length);
         return shape;
     }
 
@@ -197,5 +266,42 @@ public final class Torch {
             }
         }
         return true;
+    }
+
+    // ---- from files ----------------------------------------------------------------------------------------
+
+    /**
+     * Maps {@code numel(shape)} little-endian elements of {@code dtype} starting at byte {@code offset} of a file as a
+     * read-only tensor, without reading them: the open costs the same for a kilobyte and for gigabytes, pages are
+     * read as lookups touch them, and every process that maps the file shares one copy in the page cache. Lookups
+     * ({@code F.embedding}, {@code Embedding.forward}) run on the same kernels as in memory; writes (training steps,
+     * {@code max_norm}, in-place operations) throw {@link UnsupportedOperationException} naming the file, and
+     * {@link Tensor#clone()} gives a writable copy in memory. {@link Tensor#close()} unmaps at once.
+     *
+     * <p>PyTorch equivalent: {@code torch.from_file(filename, shared=True, size=numel, dtype=dtype)}, or NumPy's
+     * {@code numpy.memmap(filename, dtype, mode='r', offset=offset, shape=shape)}. For tables inside safetensors or
+     * {@code .npy} files, the formats' readers find the offset and shape in the header.
+     *
+     * <p>Do not truncate or rewrite a file while it is mapped: on Linux, touching a page past the new end of the file
+     * raises SIGBUS, which kills the JVM. Replace mapped files by writing a new file and renaming it over the old one
+     * (the mapping keeps the old file's pages).
+     *
+     * @throws IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
+     *     tensor's bytes (the message names the file and the sizes)
+     * @throws IllegalArgumentException if the dtype is null, a size is negative, the byte size overflows, or the offset
+     *     is negative
+     */
+    public static Tensor fromFile(java.nio.file.Path file, DType dtype, long offset, long[] shape)
+            throws java.io.IOException {
+        if (file == null || dtype == null || shape == null) {
+            throw new IllegalArgumentException("file, dtype and shape must not be null");
+        }
+        long[] copy = shape.clone();
+        long numel = Shapes.numel(copy);
+        long bytes = Shapes.byteSize(numel, dtype, copy);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+        }
+        return TensorInternals.wrap(dtype, copy, Memory.mapReadOnly(file, offset, bytes));
     }
 }

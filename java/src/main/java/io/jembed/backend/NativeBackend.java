@@ -6,6 +6,7 @@ import io.jembed.Tensor;
 import io.jembed.internal.NativeLibrary;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.nativebinding.JembedNative;
+import io.jembed.nn.EmbeddingBagMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -195,6 +196,7 @@ public final class NativeBackend implements Backend {
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
+        TensorInternals.memory(weight).checkWritable();
         long table = TensorInternals.memory(weight).address();
         long idx = TensorInternals.memory(indices).address();
         long rows = weight.size(0);
@@ -225,6 +227,7 @@ public final class NativeBackend implements Backend {
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq, int threads) {
         checkBuffers(gradWeight, indices, null);
+        TensorInternals.memory(gradWeight).checkWritable();
         if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
                 || gradOutput.dtype() != gradWeight.dtype() || !gradWeight.dtype().isFloatingPoint()
                 || gradOutput.numel() != saturatedProduct(indices.numel(), gradWeight.size(1))) {
@@ -307,6 +310,31 @@ public final class NativeBackend implements Backend {
         checkResult(status, indices, rows);
     }
 
+    // ---- EmbeddingBag: the Java reference until the fused native kernels replace it --------------------------
+
+    @Override
+    public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        JavaBackend.INSTANCE.embeddingBag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
+                maxIndices);
+    }
+
+    @Override
+    public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                          EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                          boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
+        JavaBackend.INSTANCE.embeddingBagDenseBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights,
+                paddingIdx, scaleGradByFreq, maxIndices, gradWeight);
+    }
+
+    @Override
+    public void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
+                                                     Tensor offsets, long bagSize, long paddingIdx,
+                                                     Tensor gradPerSampleWeights) {
+        JavaBackend.INSTANCE.embeddingBagPerSampleWeightsBackward(gradOutput, weight, indices, offsets, bagSize,
+                paddingIdx, gradPerSampleWeights);
+    }
+
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
         checkSparseStep(param, gradient, null, null);
@@ -374,6 +402,14 @@ public final class NativeBackend implements Backend {
                     + Arrays.toString(param.shape()) + " " + param.dtype() + " and gradient "
                     + Arrays.toString(gradient.shape()) + " " + gradient.dtype());
         }
+        // The kernels write the parameter and its state: memory-mapped (read-only) tables would fault.
+        TensorInternals.memory(param).checkWritable();
+        if (state1 != null) {
+            TensorInternals.memory(state1).checkWritable();
+        }
+        if (state2 != null) {
+            TensorInternals.memory(state2).checkWritable();
+        }
     }
 
     /** True for no state ({@code null}) or a state tensor of the parameter's dtype and shape in native memory. */
@@ -399,6 +435,9 @@ public final class NativeBackend implements Backend {
         if (!TensorInternals.memory(weight).isNative() || !TensorInternals.memory(indices).isNative()
                 || (out != null && !TensorInternals.memory(out).isNative())) {
             throw new IllegalArgumentException("the native backend needs tensors in native memory");
+        }
+        if (out != null) {
+            TensorInternals.memory(out).checkWritable();
         }
         if (out != null && (out.dtype().itemSize() != weight.dtype().itemSize()
                 || out.numel() != saturatedProduct(indices.numel(), weight.size(1)))) {

@@ -3,6 +3,7 @@ package io.jembed.optim;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.internal.TensorInternals;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -33,6 +34,8 @@ public abstract class Optimizer implements AutoCloseable {
                 throw new IllegalArgumentException("optimizers take floating-point tensors, got "
                         + (p == null ? "null" : p.dtype()));
             }
+            // A step writes every parameter: refuse read-only (memory-mapped) tables now, not part way through.
+            TensorInternals.memory(p).checkWritable();
         }
         this.params = List.copyOf(params);
     }

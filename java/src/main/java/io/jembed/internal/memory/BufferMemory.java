@@ -51,11 +51,33 @@ final class BufferMemory extends Memory {
         // Free.run() releases the buffers themselves.
     }
 
-    /**
-     * Frees the buffers now through {@code sun.misc.Unsafe.invokeCleaner} where the JDK offers it; otherwise they are
-     * freed when the garbage collector finds them unreachable.
-     */
+    /** Releases the budget's count, then the buffers. */
     private static final class Free implements Runnable {
+        private final Unmap buffers;
+        private final long bytes;
+        private boolean done;
+
+        Free(ByteBuffer[] windows, long bytes) {
+            this.buffers = new Unmap(windows);
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void run() {
+            if (done) {
+                return;
+            }
+            done = true;
+            LIVE_MEMORY.release(bytes);
+            buffers.run();
+        }
+    }
+
+    /**
+     * Frees direct (or mapped) buffers now through {@code sun.misc.Unsafe.invokeCleaner} where the JDK offers it;
+     * otherwise they are freed when the garbage collector finds them unreachable. Later runs do nothing.
+     */
+    static final class Unmap implements Runnable {
         private static final Object UNSAFE;
         private static final Method INVOKE_CLEANER;
 
@@ -77,27 +99,21 @@ final class BufferMemory extends Memory {
         }
 
         private ByteBuffer[] windows;
-        private final long bytes;
 
-        Free(ByteBuffer[] windows, long bytes) {
+        Unmap(ByteBuffer[] windows) {
             this.windows = windows;
-            this.bytes = bytes;
         }
 
         @Override
         public void run() {
             ByteBuffer[] toFree = windows;
             windows = null;
-            if (toFree == null) {
-                return;
-            }
-            LIVE_MEMORY.release(bytes);
-            if (INVOKE_CLEANER == null) {
+            if (toFree == null || INVOKE_CLEANER == null) {
                 return;
             }
             for (ByteBuffer buffer : toFree) {
                 if (buffer == null) {
-                    continue; // an allocation that failed part way
+                    continue; // an allocation or map that failed part way
                 }
                 try {
                     INVOKE_CLEANER.invoke(UNSAFE, buffer);

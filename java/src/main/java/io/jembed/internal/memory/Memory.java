@@ -1,6 +1,7 @@
 package io.jembed.internal.memory;
 
 import io.jembed.internal.NativeLibrary;
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
@@ -10,6 +11,8 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * A block of off-heap memory with one owner.
@@ -76,6 +79,62 @@ public abstract class Memory implements AutoCloseable {
 
     public final long byteSize() {
         return byteSize;
+    }
+
+    /**
+     * Maps bytes {@code [offset, offset + length)} of a file read-only, without reading them: native memory maps when
+     * jembed's JNI library is available (one mapping, huge pages advised), {@code FileChannel.map} windows of 1 GiB
+     * otherwise. The open costs the same for any length; pages are read on first touch and shared, through the page
+     * cache, with every process that maps the file. Writes through the block are refused ({@link #checkWritable()}).
+     *
+     * <p>The file must not be truncated while mapped: touching a page past its new end raises SIGBUS, which kills
+     * the JVM when native code touches it. Replace mapped files by renaming a new file over them.
+     *
+     * @throws IOException if the file cannot be opened or mapped, or holds fewer than {@code offset + length} bytes
+     * @throws IllegalArgumentException if {@code offset} or {@code length} is negative, or their sum overflows
+     */
+    public static Memory mapReadOnly(Path file, long offset, long length) throws IOException {
+        if (offset < 0 || length < 0 || offset > Long.MAX_VALUE - length) {
+            throw new IllegalArgumentException("cannot map " + length + " bytes at offset " + offset + " of " + file
+                    + ": the offset and length must be >= 0 and their sum at most " + Long.MAX_VALUE);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " is not a regular file" + (Files.exists(file) ? "" : " (it does not exist)"));
+        }
+        long size = Files.size(file);
+        if (offset + length > size) {
+            throw new IOException(file + " holds " + size + " bytes, too few for bytes " + offset + " to "
+                    + (offset + length) + " of a mapped tensor (a truncated file, or a header that lies)");
+        }
+        return NativeLibrary.isAvailable() ? MappedNativeMemory.map(file, offset, length)
+                : MappedBufferMemory.map(file, offset, length);
+    }
+
+    /**
+     * {@code null} for ordinary memory; for read-only memory, what it is, for error messages, e.g.
+     * {@code "a read-only memory map of bytes 128 to 4128 of /data/table.safetensors"}.
+     */
+    public String readOnlySource() {
+        return null;
+    }
+
+    /** True when writes are refused: a read-only memory map of a file. */
+    public final boolean isReadOnly() {
+        return readOnlySource() != null;
+    }
+
+    /**
+     * Refuses writes into read-only memory before they reach it (native code would fault on it).
+     *
+     * @throws UnsupportedOperationException naming the file, if this block is read-only
+     */
+    public final void checkWritable() {
+        String source = readOnlySource();
+        if (source != null) {
+            throw new UnsupportedOperationException("cannot write into a tensor that is " + source
+                    + ": writes (training steps, max_norm renorm, in-place operations) are refused; "
+                    + "clone() it for a writable copy in memory");
+        }
     }
 
     /** True when native code may use {@link #address()}. */

@@ -66,7 +66,7 @@ final class NativeMemory extends Memory {
         }
     }
 
-    private static ByteBuffer directBuffer(long start, long length) {
+    static ByteBuffer directBuffer(long start, long length) {
         // A byte view of the block; JavaCPP sizes the buffer as limit * sizeof(), and sizeof() of a subclass is
         // looked up by class, so it is fixed to one byte here.
         Pointer view = new Pointer() {

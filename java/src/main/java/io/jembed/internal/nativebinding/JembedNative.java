@@ -1,6 +1,8 @@
 package io.jembed.internal.nativebinding;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.NoException;
@@ -139,4 +141,16 @@ public final class JembedNative {
 
     @Name("jembed_free")
     public static native void free(@Cast("void*") long block);
+
+    /**
+     * Maps bytes {@code [offset, offset + length)} of a file read-only; returns the address of byte {@code offset}, or
+     * 0 with {@code status[0]} set (an errno value, or a negative {@code JEMBED_MAP_ERR_*} code).
+     */
+    @Name("jembed_map_file")
+    public static native @Cast("intptr_t") long mapFile(@Cast("const char*") BytePointer path, long offset,
+                                                        long length, int hugePages,
+                                                        @Cast("int64_t*") LongPointer status);
+
+    @Name("jembed_unmap_file")
+    public static native int unmapFile(@Cast("intptr_t") long address, long length);
 }
