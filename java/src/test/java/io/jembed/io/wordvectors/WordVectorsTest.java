@@ -153,7 +153,8 @@ class WordVectorsTest {
     @Test
     void hostileTextFilesGiveClearExceptions() throws IOException {
         assertContains("promises 3 vectors but the file has 2 (truncated)", textProblem("3 2\na 1 2\nb 3 4\n", true));
-        assertContains("promises 1 vectors but the file has 2", textProblem("1 2\na 1 2\nb 3 4\n", true));
+        assertContains("line 3: the file has more than the 1 vectors its header promises",
+                textProblem("1 2\na 1 2\nb 3 4\n", true));
         assertContains("line 3 has fewer than 2 values", textProblem("2 2\na 1 2\nb 3\n", true));
         assertContains("line 2 value 2 \"x1\" is not a number", textProblem("1 2\na 1 x1\n", true));
         assertContains("line 2 value 1 is NaN", textProblem("1 2\na nan 1\n", true));
