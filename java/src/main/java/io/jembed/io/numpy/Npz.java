@@ -69,7 +69,8 @@ public final class Npz {
             }
             progress.finish();
             return out;
-        } catch (ZipException e) {
+        } catch (ZipException | java.io.EOFException e) {
+            // A corrupt central directory, or deflated data that ends early or does not inflate.
             out.values().forEach(Tensor::close);
             throw new MalformedFileException(source, "not a valid zip archive: " + e.getMessage(), e);
         } catch (IOException | RuntimeException | Error e) {

@@ -77,7 +77,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
         try (zip) {
             return new Loader(zip, source, options).load();
-        } catch (ZipException e) {
+        } catch (ZipException | java.io.EOFException e) {
             throw new MalformedFileException(source, "corrupt zip archive: " + e.getMessage(), e);
         }
     }
