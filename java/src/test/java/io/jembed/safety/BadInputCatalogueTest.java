@@ -219,6 +219,14 @@ class BadInputCatalogueTest {
         }
     }
 
+    /** Hostile files ({@link BadFileCatalogue}): a MalformedFileException naming the file and what is wrong. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.jembed.safety.BadFileCatalogue#rows")
+    void refusesBadFilesNamingTheFileAndTheProblem(String name, String fragment, BadFileCatalogue.Case file)
+            throws java.io.IOException {
+        BadFileCatalogue.check(fragment, file);
+    }
+
     @org.junit.jupiter.api.Test
     void catalogueHasAtLeastFortyRows() {
         assertTrue(catalogue().count() >= 40);
