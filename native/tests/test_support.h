@@ -144,6 +144,9 @@ int finish();
 // The gather cases of gather_test.cpp on one variant.
 void test_gather(int variant, std::mt19937_64& rng);
 
+// The cosine top-k cases of nearest_test.cpp on one variant.
+void test_nearest(int variant, std::mt19937_64& rng);
+
 // The read-only file maps of mapped_file_test.cpp.
 void test_mapped_file();
 

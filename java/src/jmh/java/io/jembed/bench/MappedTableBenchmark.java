@@ -1,0 +1,157 @@
+package io.jembed.bench;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import io.jembed.nn.functional.F;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Memory-mapped tables. {@code open}: opening a 4 GiB float32 table in a safetensors file (header parsed, tensor
+ * mapped) and closing it; the file is sparse, so it costs no disk, and the open reads none of its data. {@code lookup}:
+ * a batch of 4096 random rows from a 512 MB table (1M x 128 float32), from the file's mapping ({@code source=mapped},
+ * every page touched first, so resident) or from a copy in memory ({@code source=memory}), through the same
+ * {@code F.embedding} into a reused output.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class MappedTableBenchmark {
+    static final long OPEN_ROWS = 1L << 20;
+    static final long OPEN_DIM = 1024; // 4 GiB of float32
+    static final int LOOKUP_ROWS = 1 << 20;
+    static final int LOOKUP_DIM = 128; // 512 MB of float32
+    static final int BATCH = 4096;
+
+    @Param({"mapped", "memory"})
+    public String source;
+
+    private Path dir;
+    private Path bigFile;
+    private Tensor table;
+    private Tensor[] indexSets;
+    private Tensor out;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        dir = Files.createTempDirectory("jembed-mapped-bench");
+        bigFile = dir.resolve("big.safetensors");
+        SafetensorsFixture.writeSparse(bigFile, "weight", OPEN_ROWS, OPEN_DIM, null);
+        Path lookupFile = dir.resolve("lookup.safetensors");
+        float[] values = Workload.randomValues((long) LOOKUP_ROWS * LOOKUP_DIM, 7);
+        long dataStart = SafetensorsFixture.writeSparse(lookupFile, "weight", LOOKUP_ROWS, LOOKUP_DIM, values);
+        Tensor mapped = Torch.fromFile(lookupFile, DType.FLOAT32, dataStart, new long[] {LOOKUP_ROWS, LOOKUP_DIM});
+        if (source.equals("mapped")) {
+            table = mapped;
+            // Resident: every page read once, so the benchmark measures lookups, not page faults from disk.
+            try (Tensor query = Torch.ones(DType.FLOAT32, LOOKUP_DIM)) {
+                F.cosineTopK(table, query, 1).close();
+            }
+        } else {
+            table = mapped.clone();
+            mapped.close();
+        }
+        indexSets = Workload.toTensors(Workload.indexSets(LOOKUP_ROWS, BATCH, LOOKUP_DIM, 42));
+        out = Torch.empty(DType.FLOAT32, BATCH, LOOKUP_DIM);
+    }
+
+    @Benchmark
+    public void lookup() {
+        Tensor idx = indexSets[next];
+        next = next + 1 == indexSets.length ? 0 : next + 1;
+        F.embedding(idx, table, null, null, 2.0, out);
+    }
+
+    @Benchmark
+    public long open() throws IOException {
+        // The header is read and checked, then the tensor is mapped; the sum keeps the JIT from dropping either.
+        long dataStart = SafetensorsFixture.dataStart(bigFile);
+        try (Tensor big = Torch.fromFile(bigFile, DType.FLOAT32, dataStart, new long[] {OPEN_ROWS, OPEN_DIM})) {
+            return big.numel() + dataStart;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        table.close();
+        out.close();
+        for (Tensor t : indexSets) {
+            t.close();
+        }
+        Files.deleteIfExists(bigFile);
+        Files.deleteIfExists(dir.resolve("lookup.safetensors"));
+        Files.deleteIfExists(dir);
+    }
+
+    /** Builds benchmark tables as safetensors files, per the format's specification. */
+    static final class SafetensorsFixture {
+        private SafetensorsFixture() {}
+
+        /**
+         * Writes a one-tensor float32 safetensors file of {@code rows x dim}; with {@code values} null the data is
+         * left as a hole (a sparse file). Returns the data's file offset.
+         */
+        static long writeSparse(Path file, String name, long rows, long dim, float[] values) throws IOException {
+            long bytes = rows * dim * 4;
+            String json = "{\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + rows + "," + dim
+                    + "],\"data_offsets\":[0," + bytes + "]}}";
+            StringBuilder padded = new StringBuilder(json);
+            while ((8 + padded.length()) % 64 != 0) {
+                padded.append(' '); // the specification allows trailing spaces; aligned data is the custom
+            }
+            byte[] header = padded.toString().getBytes(StandardCharsets.UTF_8);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                ByteBuffer start = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
+                start.putLong(header.length).put(header).flip();
+                channel.write(start, 0);
+                long dataStart = 8 + header.length;
+                if (values == null) {
+                    channel.write(ByteBuffer.allocate(1), dataStart + bytes - 1);
+                } else {
+                    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                    long at = dataStart;
+                    for (float v : values) {
+                        chunk.putFloat(v);
+                        if (!chunk.hasRemaining()) {
+                            chunk.flip();
+                            at += channel.write(chunk, at);
+                            chunk.clear();
+                        }
+                    }
+                    chunk.flip();
+                    channel.write(chunk, at);
+                }
+                return dataStart;
+            }
+        }
+
+        /** The data offset of a safetensors file: 8 + the header length in its first 8 bytes. */
+        static long dataStart(Path file) throws IOException {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer start = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                channel.read(start, 0);
+                return 8 + start.getLong(0);
+            }
+        }
+    }
+}
