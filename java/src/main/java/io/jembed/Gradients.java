@@ -47,6 +47,13 @@ final class Gradients implements AutoCloseable {
         return dense;
     }
 
+    /** The dense buffer, defined and ready to accumulate into any element; cleared whole after {@code clear()}. */
+    Tensor denseWhole(Tensor leaf) {
+        Tensor buffer = denseForRows(leaf, null);
+        writtenOverflow = true;
+        return buffer;
+    }
+
     /** Adds {@code gradient} to the leaf's gradient, taking ownership of it. */
     void accumulateSparse(Tensor leaf, SparseTensor gradient) {
         if (denseDefined) {
@@ -72,6 +79,10 @@ final class Gradients implements AutoCloseable {
     }
 
     private void recordRows(Tensor rows) {
+        if (rows == null) {
+            writtenOverflow = true;
+            return;
+        }
         if (writtenOverflow || dense == null) {
             return;
         }

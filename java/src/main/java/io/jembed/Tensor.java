@@ -42,6 +42,11 @@ public final class Tensor implements AutoCloseable {
             }
 
             @Override
+            public Tensor denseGradWhole(Tensor leaf) {
+                return leaf.gradients().denseWhole(leaf);
+            }
+
+            @Override
             public void accumulateSparseGrad(Tensor leaf, SparseTensor gradient) {
                 leaf.gradients().accumulateSparse(leaf, gradient);
             }

@@ -2,6 +2,7 @@ package io.jembed.backend;
 
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.nn.EmbeddingBagMode;
 
 /**
  * The kernels behind jembed's operators. Two implementations give the same results: {@link JavaBackend}, the
@@ -43,6 +44,56 @@ public interface Backend {
      */
     void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                 boolean scaleGradByFreq);
+
+    /**
+     * The forward of PyTorch's {@code _embedding_bag} on validated arguments: bag {@code b} (of {@code out.size(0)})
+     * reduces the rows of {@code weight} (shape {@code (V, H)}, float32 or float64) named by its positions of the
+     * flat index tensor into row {@code b} of {@code out} (shape {@code (B, H)}, the weight's dtype, written fully).
+     *
+     * <p>Bags: with {@code offsets} (1-D, the indices' dtype), bag {@code b} is positions
+     * {@code [offsets[b], offsets[b + 1])}, and a bag with no following offset ends at {@code numel(indices)}
+     * (so {@code include_last_offset} needs no flag: its offsets have one entry more than there are bags, the last
+     * equal to {@code numel(indices)}). Without offsets ({@code null}: 2-D input read flat), bag {@code b} is
+     * positions {@code [b * bagSize, (b + 1) * bagSize)}. Indices are int32 or int64, any shape, read flat.
+     *
+     * <p>Rounding, which every backend reproduces bit for bit (libtorch 2.10's CPU results, pinned by
+     * {@code EmbeddingBagMatchesLibtorchTest}): entries equal to {@code paddingIdx} ({@code -1} for none) are skipped;
+     * SUM starts from +0 and adds the bag's rows in position order in the weight's type: {@code acc + row}; with
+     * {@code perSampleWeights} (1-D view of {@code numel(indices)} values in the weight's type)
+     * {@code fma(w, row, acc)} for a float32 table without padding ({@code paddingIdx == -1}: libtorch's FBGEMM
+     * path), else {@code acc + row * w} (two roundings: libtorch's other path); MEAN is that sum divided once by the
+     * number of non-padding entries (an empty bag stays zero); MAX starts from the
+     * first non-padding row and takes a later value only if it is strictly greater, and writes the winning row into
+     * {@code maxIndices} ({@code (B, H)} int64, MAX only; {@code null} when no gradient needs it; {@code -1} for a bag with no non-padding
+     * entry, whose output row is zero).
+     */
+    void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                      Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices);
+
+    /**
+     * The dense weight gradient of {@link #embeddingBag}, accumulated into {@code gradWeight} ({@code (V, H)}, the
+     * gradient's dtype); arguments as there, {@code gradOutput} of shape {@code (B, H)}.
+     *
+     * <p>SUM/MEAN: for every position {@code i} in input order whose index {@code r} is not {@code paddingIdx}, in
+     * bag {@code b}: {@code scale = psw[i]} (or 1), divided by the count of {@code r} in the whole input with
+     * {@code scaleGradByFreq}, divided by the bag's non-padding count for MEAN, all in double; then row {@code b} of
+     * {@code gradOutput} times {@code (T) scale} is added to row {@code r} of {@code gradWeight}, an exact add when
+     * the scale is 1, else one fused multiply-add. MAX: element {@code (b, j)} of {@code gradOutput} is added to
+     * element {@code (maxIndices[b][j], j)}, bags in order, skipping {@code -1}. Each row accumulates in input order,
+     * so results do not depend on threads or kernel variants.
+     */
+    void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                   EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                   boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight);
+
+    /**
+     * The gradient of {@link #embeddingBag} (SUM) with respect to its per-sample weights, written into
+     * {@code gradPerSampleWeights} ({@code numel(indices)} values, the weight's dtype): for position {@code i} of bag
+     * {@code b} with index {@code r}, the dot product of row {@code b} of {@code gradOutput} and row {@code r} of
+     * {@code weight}, accumulated in double and rounded once; 0 where {@code r} is {@code paddingIdx}.
+     */
+    void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices, Tensor offsets,
+                                              long bagSize, long paddingIdx, Tensor gradPerSampleWeights);
 
     /**
      * A sparse SGD step: for every entry {@code k} of {@code gradient} in order, row {@code indices[k]} of

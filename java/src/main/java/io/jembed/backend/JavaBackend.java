@@ -3,8 +3,10 @@ package io.jembed.backend;
 import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.Bags;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
 
 /**
@@ -90,6 +92,185 @@ public final class JavaBackend implements Backend {
                     double x = grads.getDouble(from);
                     double acc = target.getDouble(at);
                     target.putDouble(at, scaleGradByFreq ? Math.fma(x, alpha, acc) : acc + x);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        Bags bags = new Bags(indices, offsets, bagSize, out.size(0));
+        Memory table = TensorInternals.memory(weight);
+        Memory idx = TensorInternals.memory(indices);
+        Memory target = TensorInternals.memory(out);
+        Memory weights = perSampleWeights == null ? null : TensorInternals.memory(perSampleWeights);
+        Memory argmax = maxIndices == null ? null : TensorInternals.memory(maxIndices);
+        boolean wide = indices.dtype() == DType.INT64;
+        boolean single = weight.dtype() == DType.FLOAT32;
+        int itemSize = weight.dtype().itemSize();
+        long dim = weight.size(1);
+        // libtorch fuses the per-sample weight into the sum (FBGEMM's kernel) only for float32 tables without
+        // padding_idx; its other path multiplies and then adds.
+        boolean fusedWeights = single && paddingIdx < 0;
+        for (long b = 0; b < bags.numBags(); b++) {
+            long outRow = b * dim;
+            target.fillZero(outRow * itemSize, dim * itemSize);
+            long count = 0;
+            for (long i = bags.start(b); i < bags.end(b); i++) {
+                long r = Bags.read(idx, wide, i);
+                if (r == paddingIdx) {
+                    continue;
+                }
+                boolean first = count == 0;
+                count++;
+                for (long j = 0; j < dim; j++) {
+                    long at = (outRow + j) * itemSize;
+                    long from = (r * dim + j) * itemSize;
+                    if (mode == EmbeddingBagMode.MAX) {
+                        double x = single ? table.getFloat(from) : table.getDouble(from);
+                        double current = single ? target.getFloat(at) : target.getDouble(at);
+                        if (first || x > current) {
+                            copyElement(table, from, target, at, single);
+                            if (argmax != null) {
+                                argmax.putLong(8 * (outRow + j), r);
+                            }
+                        }
+                    } else if (single) {
+                        float x = table.getFloat(from);
+                        float acc = target.getFloat(at);
+                        if (weights == null) {
+                            target.putFloat(at, acc + x);
+                        } else if (fusedWeights) {
+                            target.putFloat(at, Math.fma(weights.getFloat(4 * i), x, acc));
+                        } else {
+                            target.putFloat(at, acc + x * weights.getFloat(4 * i));
+                        }
+                    } else {
+                        double x = table.getDouble(from);
+                        double acc = target.getDouble(at);
+                        target.putDouble(at, weights == null ? acc + x : acc + x * weights.getDouble(8 * i));
+                    }
+                }
+            }
+            if (mode == EmbeddingBagMode.MEAN && count > 1) {
+                for (long j = 0; j < dim; j++) {
+                    long at = (outRow + j) * itemSize;
+                    if (single) {
+                        target.putFloat(at, target.getFloat(at) / count);
+                    } else {
+                        target.putDouble(at, target.getDouble(at) / count);
+                    }
+                }
+            }
+            if (argmax != null && count == 0) {
+                for (long j = 0; j < dim; j++) {
+                    argmax.putLong(8 * (outRow + j), -1);
+                }
+            }
+        }
+    }
+
+    private static void copyElement(Memory from, long fromAt, Memory to, long toAt, boolean single) {
+        if (single) {
+            to.putFloat(toAt, from.getFloat(fromAt));
+        } else {
+            to.putDouble(toAt, from.getDouble(fromAt));
+        }
+    }
+
+    @Override
+    public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                          EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                          boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
+        Bags bags = new Bags(indices, offsets, bagSize, gradOutput.size(0));
+        Memory grads = TensorInternals.memory(gradOutput);
+        Memory target = TensorInternals.memory(gradWeight);
+        boolean single = gradWeight.dtype() == DType.FLOAT32;
+        int itemSize = gradWeight.dtype().itemSize();
+        long dim = gradWeight.size(1);
+        if (mode == EmbeddingBagMode.MAX) {
+            Memory argmax = TensorInternals.memory(maxIndices);
+            for (long k = 0; k < bags.numBags() * dim; k++) {
+                long r = argmax.getLong(8 * k);
+                if (r >= 0) {
+                    long at = (r * dim + k % dim) * itemSize;
+                    if (single) {
+                        target.putFloat(at, target.getFloat(at) + grads.getFloat(4 * k));
+                    } else {
+                        target.putDouble(at, target.getDouble(at) + grads.getDouble(8 * k));
+                    }
+                }
+            }
+            return;
+        }
+        Memory idx = TensorInternals.memory(indices);
+        boolean wide = indices.dtype() == DType.INT64;
+        Memory weights = perSampleWeights == null ? null : TensorInternals.memory(perSampleWeights);
+        long[] sorted = scaleGradByFreq ? sortedCopy(indices.toLongArray()) : null;
+        for (long b = 0; b < bags.numBags(); b++) {
+            long count = 0;
+            for (long i = bags.start(b); i < bags.end(b); i++) {
+                count += Bags.read(idx, wide, i) == paddingIdx ? 0 : 1;
+            }
+            for (long i = bags.start(b); i < bags.end(b); i++) {
+                long r = Bags.read(idx, wide, i);
+                if (r == paddingIdx) {
+                    continue;
+                }
+                // libtorch's _embedding_bag_dense_backward: the scale in double, cast to the gradient's type as
+                // axpy's alpha.
+                double scale = weights == null ? 1.0 : single ? weights.getFloat(4 * i) : weights.getDouble(8 * i);
+                if (scaleGradByFreq) {
+                    scale /= occurrences(sorted, r);
+                }
+                if (mode == EmbeddingBagMode.MEAN) {
+                    scale /= count;
+                }
+                for (long j = 0; j < dim; j++) {
+                    long at = (r * dim + j) * itemSize;
+                    long from = (b * dim + j) * itemSize;
+                    if (single) {
+                        float x = grads.getFloat(from);
+                        float acc = target.getFloat(at);
+                        target.putFloat(at, scale == 1.0 ? acc + x : Math.fma(x, (float) scale, acc));
+                    } else {
+                        double x = grads.getDouble(from);
+                        double acc = target.getDouble(at);
+                        target.putDouble(at, scale == 1.0 ? acc + x : Math.fma(x, scale, acc));
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
+                                                     Tensor offsets, long bagSize, long paddingIdx,
+                                                     Tensor gradPerSampleWeights) {
+        Bags bags = new Bags(indices, offsets, bagSize, gradOutput.size(0));
+        Memory grads = TensorInternals.memory(gradOutput);
+        Memory table = TensorInternals.memory(weight);
+        Memory idx = TensorInternals.memory(indices);
+        Memory target = TensorInternals.memory(gradPerSampleWeights);
+        boolean wide = indices.dtype() == DType.INT64;
+        boolean single = weight.dtype() == DType.FLOAT32;
+        long dim = weight.size(1);
+        for (long b = 0; b < bags.numBags(); b++) {
+            for (long i = bags.start(b); i < bags.end(b); i++) {
+                long r = Bags.read(idx, wide, i);
+                double dot = 0;
+                if (r != paddingIdx) {
+                    for (long j = 0; j < dim; j++) {
+                        dot += single
+                                ? (double) grads.getFloat(4 * (b * dim + j)) * table.getFloat(4 * (r * dim + j))
+                                : grads.getDouble(8 * (b * dim + j)) * table.getDouble(8 * (r * dim + j));
+                    }
+                }
+                if (single) {
+                    target.putFloat(4 * i, (float) dot);
+                } else {
+                    target.putDouble(8 * i, dot);
                 }
             }
         }

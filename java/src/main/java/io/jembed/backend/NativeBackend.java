@@ -6,6 +6,7 @@ import io.jembed.Tensor;
 import io.jembed.internal.NativeLibrary;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.nativebinding.JembedNative;
+import io.jembed.nn.EmbeddingBagMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -307,6 +308,31 @@ public final class NativeBackend implements Backend {
                 : (wide ? JembedNative.denseBackwardF64I64(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner)
                         : JembedNative.denseBackwardF64I32(gw, rows, dim, idx, n, go, paddingIdx, flag, owners, owner));
         checkResult(status, indices, rows);
+    }
+
+    // ---- EmbeddingBag: the Java reference until the fused native kernels replace it --------------------------
+
+    @Override
+    public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        JavaBackend.INSTANCE.embeddingBag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
+                maxIndices);
+    }
+
+    @Override
+    public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                          EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                          boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
+        JavaBackend.INSTANCE.embeddingBagDenseBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights,
+                paddingIdx, scaleGradByFreq, maxIndices, gradWeight);
+    }
+
+    @Override
+    public void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
+                                                     Tensor offsets, long bagSize, long paddingIdx,
+                                                     Tensor gradPerSampleWeights) {
+        JavaBackend.INSTANCE.embeddingBagPerSampleWeightsBackward(gradOutput, weight, indices, offsets, bagSize,
+                paddingIdx, gradPerSampleWeights);
     }
 
     @Override

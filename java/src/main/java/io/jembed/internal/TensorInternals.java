@@ -23,6 +23,8 @@ public final class TensorInternals {
 
         Tensor denseGradForRows(Tensor leaf, Tensor rows);
 
+        Tensor denseGradWhole(Tensor leaf);
+
         void accumulateSparseGrad(Tensor leaf, SparseTensor gradient);
     }
 
@@ -62,6 +64,14 @@ public final class TensorInternals {
      */
     public static Tensor denseGradForRows(Tensor leaf, Tensor rows) {
         return access().denseGradForRows(leaf, rows);
+    }
+
+    /**
+     * The leaf's dense gradient buffer, ready to accumulate into any element (for leaves that are not tables, such
+     * as per-sample weights): created zeroed on first use, zeroed whole after {@code zeroGrad()}.
+     */
+    public static Tensor denseGradWhole(Tensor leaf) {
+        return access().denseGradWhole(leaf);
     }
 
     /** Accumulates a sparse gradient into the leaf (concatenating, or adding into a dense gradient). */

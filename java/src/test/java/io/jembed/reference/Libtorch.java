@@ -7,9 +7,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.EmbeddingImpl;
 import org.bytedeco.pytorch.EmbeddingOptions;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.T_TensorTensorTensorTensor_T;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -122,6 +125,54 @@ final class Libtorch {
                     toLibtorch(query).unsqueeze(0), 1, eps);
             org.bytedeco.pytorch.T_TensorTensor_T top = torch.topk(similarity, k);
             return new Tensor[] {toJembed(top.get0()), toJembed(top.get1())};
+        }
+    }
+
+    /** The four results of {@code at::embedding_bag}: output, offset2bag, bag_size, max_indices (new jembed tensors). */
+    static final class Bagged implements AutoCloseable {
+        final Tensor weight;
+        final Tensor output;
+        final Tensor bagSize;
+        final Tensor maxIndices;
+
+        Bagged(Tensor weight, Tensor output, Tensor bagSize, Tensor maxIndices) {
+            this.weight = weight;
+            this.output = output;
+            this.bagSize = bagSize;
+            this.maxIndices = maxIndices;
+        }
+
+        @Override
+        public void close() {
+            weight.close();
+            output.close();
+            bagSize.close();
+            maxIndices.close();
+        }
+    }
+
+    /**
+     * What {@code F.embedding_bag} does in PyTorch on 1-D input, on a libtorch copy of {@code weight}: with
+     * {@code maxNorm}, {@code torch::embedding_renorm_(weight, indices, max_norm, norm_type)}; then
+     * {@code torch::embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode, sparse, per_sample_weights,
+     * include_last_offset, padding_idx)} (mode 0 sum, 1 mean, 2 max; padding_idx {@code null} for none). Returns the
+     * weight afterwards and the operator's results.
+     */
+    static synchronized Bagged embeddingBag(Tensor weight, Tensor indices, Tensor offsets, Double maxNorm,
+                                            double normType, boolean scaleGradByFreq, int mode, boolean sparse,
+                                            Tensor perSampleWeights, boolean includeLastOffset, Long paddingIdx) {
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.pytorch.Tensor w = toLibtorch(weight);
+            org.bytedeco.pytorch.Tensor idx = toLibtorch(indices);
+            if (maxNorm != null) {
+                torch.embedding_renorm_(w, idx, maxNorm, normType);
+            }
+            TensorOptional psw = perSampleWeights == null ? new TensorOptional()
+                    : new TensorOptional(toLibtorch(perSampleWeights));
+            LongOptional padding = paddingIdx == null ? new LongOptional() : new LongOptional(paddingIdx);
+            T_TensorTensorTensorTensor_T r = torch.embedding_bag(w, idx, toLibtorch(offsets), scaleGradByFreq, mode,
+                    sparse, psw, includeLastOffset, padding);
+            return new Bagged(toJembed(w), toJembed(r.get0()), toJembed(r.get2()), toJembed(r.get3()));
         }
     }
 

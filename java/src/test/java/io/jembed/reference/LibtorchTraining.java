@@ -6,7 +6,9 @@ import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
@@ -78,6 +80,56 @@ final class LibtorchTraining {
                 out.backward(Libtorch.toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
             }
             return grad(w);
+        }
+    }
+
+    /** The gradients libtorch's autograd gives an {@code embedding_bag}: the weight's, and the per-sample weights'. */
+    static final class BagGrads implements AutoCloseable {
+        final Grad weight;
+        final Tensor perSampleWeights;
+
+        BagGrads(Grad weight, Tensor perSampleWeights) {
+            this.weight = weight;
+            this.perSampleWeights = perSampleWeights;
+        }
+
+        @Override
+        public void close() {
+            weight.close();
+            if (perSampleWeights != null) {
+                perSampleWeights.close();
+            }
+        }
+    }
+
+    /**
+     * Autograd through {@code torch::embedding_bag} (which runs {@code _embedding_bag_backward}): a libtorch copy of
+     * {@code weight} with {@code requires_grad_(true)} (and of the per-sample weights, with {@code weightsNeedGrad}),
+     * one forward on 1-D input ({@code mode} 0 sum, 1 mean, 2 max; padding_idx {@code null} for none) and
+     * {@code output.backward(upstream)}. Returns the two gradients.
+     *
+     * @throws RuntimeException libtorch's error (e.g. sparse with scale_grad_by_freq)
+     */
+    static synchronized BagGrads embeddingBagAutograd(Tensor weight, Tensor indices, Tensor offsets,
+                                                      boolean scaleGradByFreq, int mode, boolean sparse,
+                                                      Tensor perSampleWeights, boolean weightsNeedGrad,
+                                                      boolean includeLastOffset, Long paddingIdx, Tensor upstream) {
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.pytorch.Tensor w = Libtorch.toLibtorch(weight);
+            w.requires_grad_(true);
+            org.bytedeco.pytorch.Tensor psw = perSampleWeights == null ? null
+                    : Libtorch.toLibtorch(perSampleWeights);
+            if (psw != null && weightsNeedGrad) {
+                psw.requires_grad_(true);
+            }
+            org.bytedeco.pytorch.Tensor out = torch.embedding_bag(w, Libtorch.toLibtorch(indices),
+                    Libtorch.toLibtorch(offsets), scaleGradByFreq, mode, sparse,
+                    psw == null ? new TensorOptional() : new TensorOptional(psw), includeLastOffset,
+                    paddingIdx == null ? new LongOptional() : new LongOptional(paddingIdx)).get0();
+            out.backward(Libtorch.toLibtorch(upstream), new BoolOptional(), false, new TensorArrayRefOptional());
+            Tensor pswGrad = psw != null && weightsNeedGrad && psw.grad().defined()
+                    ? Libtorch.toJembed(psw.grad()) : null;
+            return new BagGrads(grad(w), pswGrad);
         }
     }
 

@@ -9,6 +9,7 @@ import io.jembed.backend.Backends;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
 
 /**
@@ -102,6 +103,124 @@ public final class F {
             backend.embeddingRenorm(weight, input, maxNorm, normType);
         }
         backend.embedding(weight, input, out);
+    }
+
+    // ---- embedding_bag ---------------------------------------------------------------------------------------
+
+    /**
+     * The mean of each bag of rows: {@code input} is 1-D with {@code offsets} (bag {@code b} starts at
+     * {@code offsets[b]}), or 2-D {@code (B, N)} with {@code offsets == null} (B bags of N).
+     *
+     * <p>PyTorch equivalent: {@code F.embedding_bag(input, weight, offsets)}.
+     */
+    public static Tensor embeddingBag(Tensor input, Tensor weight, Tensor offsets) {
+        return embeddingBag(input, weight, offsets, null, 2.0, false, EmbeddingBagMode.MEAN, false, null, false,
+                null);
+    }
+
+    /** PyTorch equivalent: {@code F.embedding_bag(input, weight, offsets=..., mode=..., ...)}. */
+    public static Tensor embeddingBag(Tensor input, Tensor weight, EmbeddingBagFuncOptions options) {
+        return embeddingBag(input, weight, options.offsets(), options.maxNorm(), options.normType(),
+                options.scaleGradByFreq(), options.mode(), options.sparse(), options.perSampleWeights(),
+                options.includeLastOffset(), options.paddingIdx());
+    }
+
+    /**
+     * Reduces bags of rows of {@code weight} to one row each (sum, mean or max).
+     *
+     * <p>PyTorch equivalent: {@code F.embedding_bag(input, weight, offsets, max_norm, norm_type,
+     * scale_grad_by_freq, mode, sparse, per_sample_weights, include_last_offset, padding_idx)}.
+     *
+     * <p>Checks run in PyTorch's order and throw Java exceptions of the same meaning ({@code ValueError} and
+     * {@code RuntimeError}: {@link IllegalArgumentException}; {@code IndexError}: {@link IndexOutOfBoundsException};
+     * {@code NotImplementedError}: {@link UnsupportedOperationException}). Two deliberate differences: the offsets are
+     * validated in full (first 0, non-decreasing, last at most the input's length, and with
+     * {@code includeLastOffset} the last equal to it), where libtorch reads out of bounds; and every check runs before
+     * the {@code maxNorm} renorm, so a call that throws leaves the weight unchanged.
+     *
+     * @param input int32 or int64 indices, 1-D (with offsets) or 2-D {@code (B, N)} (without)
+     * @param weight the table {@code (V, H)}, float32 or float64
+     * @param offsets int32 or int64, 1-D, for 1-D input; {@code null} for 2-D input. Mixed index and offset dtypes
+     *     are promoted to int64, as in PyTorch
+     * @param maxNorm {@code null} for none; rows of the input with a larger norm are rescaled in place first
+     * @param mode {@link EmbeddingBagMode#SUM}, {@code MEAN} (PyTorch's default) or {@code MAX}
+     * @param sparse the weight's gradient is sparse (COO); not with MAX
+     * @param perSampleWeights {@code null}, or one weight per index (the input's shape, the weight's dtype); SUM only
+     * @param includeLastOffset offsets hold B + 1 entries, the last being the input's length
+     * @param paddingIdx {@code null} for none; entries equal to it are left out of their bag; in {@code [-V, V)}
+     * @return a new {@code (B, H)} tensor in the weight's dtype (an empty bag gives zeros), with a backward function
+     *     when the weight or the per-sample weights require a gradient
+     */
+    public static Tensor embeddingBag(Tensor input, Tensor weight, Tensor offsets, Double maxNorm, double normType,
+                                      boolean scaleGradByFreq, EmbeddingBagMode mode, boolean sparse,
+                                      Tensor perSampleWeights, boolean includeLastOffset, Long paddingIdx) {
+        try (EmbeddingBagArguments args = EmbeddingBagArguments.validate(input, weight, offsets, maxNorm, normType,
+                scaleGradByFreq, mode, sparse, perSampleWeights, includeLastOffset, paddingIdx)) {
+            boolean weightNeedsGrad = weight.requiresGrad();
+            boolean weightsNeedGrad = perSampleWeights != null && perSampleWeights.requiresGrad();
+            boolean recordGrad = weightNeedsGrad || weightsNeedGrad;
+            Tensor out = Torch.empty(weight.dtype(), args.numBags, weight.size(1));
+            Tensor maxIndices = null;
+            try {
+                if (mode == EmbeddingBagMode.MAX && recordGrad) {
+                    maxIndices = Torch.empty(DType.INT64, args.numBags, weight.size(1));
+                }
+                Backend backend = Backends.current();
+                if (maxNorm != null) {
+                    backend.embeddingRenorm(weight, input, maxNorm, normType);
+                }
+                backend.embeddingBag(weight, args.indices, args.offsets, args.bagSize, mode, perSampleWeights,
+                        args.paddingIdx, out, maxIndices);
+                if (recordGrad) {
+                    TensorInternals.setGradFn(out, new EmbeddingBagBackward(weight, weightNeedsGrad, args,
+                            weightsNeedGrad ? perSampleWeights : null, scaleGradByFreq, sparse, maxIndices));
+                }
+            } catch (RuntimeException | Error e) {
+                out.close();
+                if (maxIndices != null) {
+                    maxIndices.close();
+                }
+                throw e;
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The same reduction into a caller-provided {@code (B, H)} output in the weight's dtype, allocating nothing
+     * (unless the index and offset dtypes differ and must be promoted): the hot path for inference. It records no
+     * backward function. {@code out} must not share memory with the other tensors. A call that throws leaves
+     * {@code out} and {@code weight} unchanged.
+     */
+    public static void embeddingBag(Tensor input, Tensor weight, Tensor offsets, Double maxNorm, double normType,
+                                    EmbeddingBagMode mode, Tensor perSampleWeights, boolean includeLastOffset,
+                                    Long paddingIdx, Tensor out) {
+        try (EmbeddingBagArguments args = EmbeddingBagArguments.validate(input, weight, offsets, maxNorm, normType,
+                false, mode, false, perSampleWeights, includeLastOffset, paddingIdx)) {
+            EmbeddingChecks.checkOpen(out, "out");
+            if (out.dtype() != weight.dtype()) {
+                throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
+                        + out.dtype());
+            }
+            if (out.dim() != 2 || out.size(0) != args.numBags || out.size(1) != weight.size(1)) {
+                throw new IllegalArgumentException("'out' must have shape [" + args.numBags + ", " + weight.size(1)
+                        + "] (bags, embedding_dim), got " + Arrays.toString(out.shape()));
+            }
+            Memory target = TensorInternals.memory(out);
+            target.checkWritable();
+            if (target == TensorInternals.memory(weight) || target == TensorInternals.memory(input)
+                    || offsets != null && target == TensorInternals.memory(offsets)
+                    || perSampleWeights != null && target == TensorInternals.memory(perSampleWeights)) {
+                throw new IllegalArgumentException("'out' must not be the weight, input, offsets or "
+                        + "per_sample_weights tensor");
+            }
+            Backend backend = Backends.current();
+            if (maxNorm != null) {
+                backend.embeddingRenorm(weight, input, maxNorm, normType);
+            }
+            backend.embeddingBag(weight, args.indices, args.offsets, args.bagSize, mode, perSampleWeights,
+                    args.paddingIdx, out, null);
+        }
     }
 
     /**

@@ -1,0 +1,261 @@
+package io.jembed.nn.functional;
+
+import io.jembed.DType;
+import io.jembed.Tensor;
+import io.jembed.Torch;
+import io.jembed.internal.Bags;
+import io.jembed.internal.EmbeddingChecks;
+import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
+import io.jembed.nn.EmbeddingBagMode;
+import java.util.Arrays;
+
+/**
+ * The arguments of one {@code embedding_bag} call, validated in PyTorch's order (the Python checks of
+ * {@code F.embedding_bag}, then the renorm's, then ATen's {@code check_arguments}), with the offsets checked in full
+ * where libtorch checks only the first and the last. Nothing is written before every check has passed.
+ *
+ * <p>Holds the indices and offsets the backend reads: the caller's own tensors, or int64 copies when their dtypes
+ * differ (PyTorch promotes them to a common type); {@link #close()} frees such copies.
+ */
+final class EmbeddingBagArguments implements AutoCloseable {
+    final Tensor indices;
+    final Tensor offsets;
+    final long bagSize;
+    final long numBags;
+    final long paddingIdx;
+    final EmbeddingBagMode mode;
+    final Tensor perSampleWeights;
+    private final boolean ownsIndices;
+    private final boolean ownsOffsets;
+
+    private EmbeddingBagArguments(Tensor indices, boolean ownsIndices, Tensor offsets, boolean ownsOffsets,
+                                  long bagSize, long numBags, long paddingIdx, EmbeddingBagMode mode,
+                                  Tensor perSampleWeights) {
+        this.indices = indices;
+        this.ownsIndices = ownsIndices;
+        this.offsets = offsets;
+        this.ownsOffsets = ownsOffsets;
+        this.bagSize = bagSize;
+        this.numBags = numBags;
+        this.paddingIdx = paddingIdx;
+        this.mode = mode;
+        this.perSampleWeights = perSampleWeights;
+    }
+
+    static EmbeddingBagArguments validate(Tensor input, Tensor weight, Tensor offsets, Double maxNorm,
+                                          double normType, boolean scaleGradByFreq, EmbeddingBagMode mode,
+                                          boolean sparse, Tensor perSampleWeights, boolean includeLastOffset,
+                                          Long paddingIdx) {
+        EmbeddingChecks.checkOpen(input, "input");
+        EmbeddingChecks.checkOpen(weight, "weight");
+        if (offsets != null) {
+            EmbeddingChecks.checkOpen(offsets, "offsets");
+        }
+        if (perSampleWeights != null) {
+            EmbeddingChecks.checkOpen(perSampleWeights, "per_sample_weights");
+            if (!Arrays.equals(perSampleWeights.shape(), input.shape())) {
+                throw new IllegalArgumentException("embedding_bag: If per_sample_weights ("
+                        + Arrays.toString(perSampleWeights.shape()) + ") is not None, then it must have the same "
+                        + "shape as the input (" + Arrays.toString(input.shape()) + ")");
+            }
+        }
+        if (weight.dim() != 2) {
+            throw new IllegalArgumentException("weight has to be a 2D Tensor, but got Tensor of dimension "
+                    + weight.dim() + " (shape " + Arrays.toString(weight.shape()) + ")");
+        }
+        long bagSize = 0;
+        long numBags;
+        if (input.dim() == 2) {
+            if (offsets != null) {
+                throw new IllegalArgumentException("if input is 2D, then offsets has to be None, as input is treated "
+                        + "is a mini-batch of fixed length sequences. However, found offsets of shape "
+                        + Arrays.toString(offsets.shape()));
+            }
+            bagSize = input.size(1);
+            numBags = input.size(0);
+            if (bagSize == 0 && numBags > 0) {
+                // PyTorch builds the offsets with arange(0, numel, N), which rejects a step of 0.
+                throw new IllegalArgumentException("embedding_bag: a 2-D input of shape "
+                        + Arrays.toString(input.shape()) + " has bags of length 0, which PyTorch rejects "
+                        + "(arange: step must be nonzero); pass a 1-D input with offsets for empty bags");
+            }
+            includeLastOffset = false;
+        } else if (input.dim() == 1) {
+            if (offsets == null) {
+                throw new IllegalArgumentException("offsets has to be a 1D Tensor but got None");
+            }
+            if (offsets.dim() != 1) {
+                throw new IllegalArgumentException("offsets has to be a 1D Tensor, but got Tensor of dimension "
+                        + offsets.dim() + " (shape " + Arrays.toString(offsets.shape()) + ")");
+            }
+            numBags = offsets.numel() - (includeLastOffset ? 1 : 0);
+        } else {
+            throw new IllegalArgumentException("input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                    + input.dim() + " (shape " + Arrays.toString(input.shape()) + ")");
+        }
+        if (mode == null) {
+            throw new IllegalArgumentException("mode has to be one of sum, mean or max, got null");
+        }
+        if (mode == EmbeddingBagMode.MAX && scaleGradByFreq) {
+            throw new IllegalArgumentException("max mode does not support scaling the gradient by the frequency");
+        }
+        if (mode == EmbeddingBagMode.MAX && sparse) {
+            throw new IllegalArgumentException("max mode does not support sparse weights");
+        }
+        long numRows = weight.size(0);
+        if (maxNorm != null) {
+            // PyTorch renormalises here, before its remaining checks; jembed checks what the renorm would trip on
+            // in the same place, and renormalises only once every check has passed.
+            EmbeddingChecks.checkRenormOptions(maxNorm, normType);
+            checkIndexType(input, "indices", "embedding_renorm_", 2);
+            if (!weight.dtype().isFloatingPoint()) {
+                throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
+            }
+            // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
+            TensorInternals.memory(weight).checkWritable();
+            checkRange(input, numRows);
+        }
+        if (perSampleWeights != null && mode != EmbeddingBagMode.SUM) {
+            throw new UnsupportedOperationException("embedding_bag: per_sample_weights was not None. "
+                    + "per_sample_weights is only supported for mode='sum' (got mode='" + mode.pythonName()
+                    + "'). Please open a feature request on GitHub.");
+        }
+        long padding = -1;
+        if (paddingIdx != null) {
+            long p = paddingIdx;
+            if (p < -numRows || p >= numRows) {
+                throw new IllegalArgumentException("padding_idx must be within the number of embeddings, "
+                        + (-numRows) + " through " + (numRows - 1) + ", but got " + p);
+            }
+            padding = p < 0 ? p + numRows : p;
+        }
+        checkIndexType(input, "indices", "embedding_bag", 1);
+        if (offsets != null) {
+            checkIndexType(offsets, "offsets", "embedding_bag", 1);
+        }
+        if (weight.dtype() != DType.FLOAT32 && weight.dtype() != DType.FLOAT64) {
+            throw new IllegalArgumentException("Expected tensor for argument #1 'weight' to have one of the following "
+                    + "scalar types: Float, Double; but got " + weight.dtype().legacyTensorTypeName()
+                    + " instead (while checking arguments for embedding_bag)");
+        }
+        long n = input.numel();
+        if (offsets != null) {
+            checkOffsets(offsets, n, includeLastOffset);
+        }
+        if (perSampleWeights != null && perSampleWeights.dtype() != weight.dtype()) {
+            throw new IllegalArgumentException("Expected tensor for argument #1 'weight' to have the same type as "
+                    + "tensor for argument #1 'per_sample_weights'; but type " + weight.dtype().legacyTensorTypeName()
+                    + " does not equal " + perSampleWeights.dtype().legacyTensorTypeName()
+                    + " (while checking arguments for embedding_bag)");
+        }
+        if (maxNorm == null) {
+            checkRange(input, numRows);
+        }
+        Tensor indices = input;
+        Tensor offsetsUsed = offsets;
+        boolean ownsIndices = false;
+        boolean ownsOffsets = false;
+        if (offsets != null && offsets.dtype() != input.dtype()) {
+            if (input.dtype() == DType.INT32) {
+                indices = Torch.empty(DType.INT64, input.shape()).copy_(input);
+                ownsIndices = true;
+            } else {
+                offsetsUsed = Torch.empty(DType.INT64, offsets.shape()).copy_(offsets);
+                ownsOffsets = true;
+            }
+        }
+        return new EmbeddingBagArguments(indices, ownsIndices, offsetsUsed, ownsOffsets, bagSize, numBags, padding,
+                mode, perSampleWeights);
+    }
+
+    private static void checkIndexType(Tensor t, String name, String operation, int argument) {
+        DType dtype = t.dtype();
+        if (dtype != DType.INT64 && dtype != DType.INT32) {
+            throw new IllegalArgumentException("Expected tensor for argument #" + argument + " '" + name + "' to have "
+                    + "one of the following scalar types: Long, Int; but got " + dtype.legacyTensorTypeName()
+                    + " instead (while checking arguments for " + operation + ")");
+        }
+    }
+
+    /**
+     * libtorch checks that the first offset is 0 and the last at most the input's length. jembed also checks that
+     * they never decrease (libtorch reads out of bounds otherwise) and the count rules: with include_last_offset at
+     * least one offset, the last being the input's length (libtorch's kernels disagree on where the last bag ends
+     * otherwise); without, no offsets only for an empty input (else no bag holds the indices).
+     */
+    private static void checkOffsets(Tensor offsets, long n, boolean includeLastOffset) {
+        Memory memory = TensorInternals.memory(offsets);
+        boolean wide = offsets.dtype() == DType.INT64;
+        long count = offsets.numel();
+        if (count > 0) {
+            long first = Bags.read(memory, wide, 0);
+            if (first != 0) {
+                throw new IllegalArgumentException("offsets[0] has to be 0, i.e., the first sequence in the "
+                        + "mini-batch has to start from position 0. However, got " + first);
+            }
+            long last = Bags.read(memory, wide, count - 1);
+            if (last > n) {
+                throw new IllegalArgumentException("offsets[-1] can not be greater than input's length " + n
+                        + " but got offsets[-1] of " + last);
+            }
+            long previous = 0;
+            for (long b = 1; b < count; b++) {
+                long offset = Bags.read(memory, wide, b);
+                if (offset < previous) {
+                    throw new IllegalArgumentException("offsets must be non-decreasing, but offsets[" + b + "] = "
+                            + offset + " is less than offsets[" + (b - 1) + "] = " + previous + " (each offset "
+                            + "must lie in [offsets[i-1], " + n + "])");
+                }
+                previous = offset;
+            }
+        }
+        if (includeLastOffset) {
+            if (count < 1) {
+                throw new IllegalArgumentException("include_last_offset: number of offset should be at least 1");
+            }
+            long last = Bags.read(memory, wide, count - 1);
+            if (last != n) {
+                throw new IllegalArgumentException("include_last_offset: the last offset ends the last bag and must "
+                        + "be the input's length " + n + ", but got offsets[-1] of " + last);
+            }
+        } else if (count == 0 && n > 0) {
+            throw new IllegalArgumentException("offsets is empty, so there are no bags, but the input holds " + n
+                    + " indices; offsets must start with 0");
+        }
+    }
+
+    private static void checkRange(Tensor input, long numRows) {
+        Memory memory = TensorInternals.memory(input);
+        boolean wide = input.dtype() == DType.INT64;
+        long n = input.numel();
+        for (long i = 0; i < n; i++) {
+            long index = Bags.read(memory, wide, i);
+            if (index < 0 || index >= numRows) {
+                String range = numRows == 0 ? "the weight has no rows" : "valid indices are 0 to " + (numRows - 1);
+                throw new IndexOutOfBoundsException("embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
+                        + "found idx to be " + index + " at position " + position(input.shape(), i)
+                        + " of the input; " + range);
+            }
+        }
+    }
+
+    private static String position(long[] shape, long flat) {
+        long[] at = new long[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return Arrays.toString(at);
+    }
+
+    @Override
+    public void close() {
+        if (ownsIndices) {
+            indices.close();
+        }
+        if (ownsOffsets) {
+            offsets.close();
+        }
+    }
+}
