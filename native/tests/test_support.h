@@ -193,6 +193,9 @@ void test_gather(int variant, std::mt19937_64& rng);
 // The EmbeddingBag cases of bag_test.cpp on one variant (forward and backward, against the scalar variant and by hand).
 void test_bags(int variant, std::mt19937_64& rng);
 
+// The cosine top-k cases of nearest_test.cpp on one variant.
+void test_nearest(int variant, std::mt19937_64& rng);
+
 // The read-only file maps of mapped_file_test.cpp.
 void test_mapped_file();
 

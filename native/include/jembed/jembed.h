@@ -206,6 +206,14 @@ void jembed_copy(void* dst, const void* src, int64_t bytes);
 void* jembed_alloc(int64_t bytes);
 void jembed_free(void* block);
 
+/* Cosine nearest neighbours (torch.topk(F.cosine_similarity(table, query[None, :], dim=1, eps=eps), k)) over rows
+ * [row_begin, row_end) of a float32 table: similarity = dot(row, query) / (max(|row|, eps) * max(|query|, eps)).
+ * Writes the min(k, row_end - row_begin) best rows, best first, to values/indices (absolute row numbers); NaN
+ * similarities rank above all others, as in torch.topk, and equal ones by lower row first. Returns the count written,
+ * or JEMBED_ERR_ARGUMENT. Rows are read once, in order; calls on disjoint row ranges may run on several threads. */
+int64_t jembed_cosine_topk_f32(const float* table, int64_t row_begin, int64_t row_end, int64_t dim,
+                               const float* query, int64_t k, double eps, float* values, int64_t* indices);
+
 /* Read-only memory maps of files (tables in safetensors / .npy files).
  * jembed_map_file maps bytes [offset, offset + length) of the regular file at `path` (UTF-8) read-only and shared,
  * and returns the address of byte `offset` (any alignment; the mapping itself starts at the page below it), or 0 with

@@ -53,8 +53,11 @@ public final class BenchMain {
             switch (args[i]) {
                 case "--quick": full = false; break;
                 case "--full": full = true; break;
+                case "--mapped":
+                    MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
+                    return;
                 case "--out": out = Paths.get(args[++i]); break;
-                default: throw new IllegalArgumentException("usage: BenchMain --quick|--full [--out DIR]");
+                default: throw new IllegalArgumentException("usage: BenchMain --quick|--full|--mapped [--out DIR]");
             }
         }
         if (out == null) {

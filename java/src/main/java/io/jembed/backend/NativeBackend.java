@@ -571,6 +571,115 @@ public final class NativeBackend implements Backend {
                 gradient.indices(), rows);
     }
 
+
+    /** Below this many bytes of table a nearest-neighbour scan runs on the calling thread alone. */
+    private static final long PARALLEL_SCAN_BYTES = 1L << 20;
+
+    @Override
+    public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        checkBuffers(weight, indices, null);
+        boolean ok = weight.dtype() == DType.FLOAT32 && query.dtype() == DType.FLOAT32 && query.dim() == 1
+                && query.size(0) == weight.size(1) && !query.isClosed() && TensorInternals.memory(query).isNative()
+                && values.dtype() == DType.FLOAT32 && values.numel() == indices.numel()
+                && indices.dtype() == DType.INT64 && values.numel() <= weight.size(0) && !values.isClosed()
+                && TensorInternals.memory(values).isNative() && eps >= 0;
+        if (!ok) {
+            throw new IllegalArgumentException("cosineTopK needs a float32 (V, H) table, a float32 (H) query, k <= V "
+                    + "float32 values and int64 indices in native memory, and eps >= 0");
+        }
+        TensorInternals.memory(values).checkWritable();
+        TensorInternals.memory(indices).checkWritable();
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        long k = values.numel();
+        int parts = rows * dim * 4 < PARALLEL_SCAN_BYTES || rows < 2L * CREW.parts() ? 1 : CREW.parts();
+        if (parts == 1 || !CREW.tryAcquire()) {
+            long count = JembedNative.cosineTopKF32(TensorInternals.memory(weight).address(), 0, rows, dim,
+                    TensorInternals.memory(query).address(), k, eps, TensorInternals.memory(values).address(),
+                    TensorInternals.memory(indices).address());
+            if (count != k) {
+                throw new IllegalStateException("jembed's native kernel refused its arguments (status " + count + ")");
+            }
+            return;
+        }
+        try (Tensor partValues = io.jembed.Torch.empty(DType.FLOAT32, parts, k);
+             Tensor partIndices = io.jembed.Torch.empty(DType.INT64, parts, k)) {
+            NearestJob job = new NearestJob(weight, query, eps, k, partValues, partIndices, parts);
+            try {
+                CREW.run(job);
+            } finally {
+                CREW.release();
+            }
+            job.merge(values, indices);
+        }
+    }
+
+    /** One scan split into contiguous row ranges, each keeping its own k best; merged by the caller. */
+    private static final class NearestJob implements WorkerCrew.Job {
+        private final long table;
+        private final long query;
+        private final long rows;
+        private final long dim;
+        private final double eps;
+        private final long k;
+        private final long values;
+        private final long indices;
+        private final long[] counts;
+        private final Tensor partValues;
+        private final Tensor partIndices;
+
+        NearestJob(Tensor weight, Tensor query, double eps, long k, Tensor partValues, Tensor partIndices,
+                   int parts) {
+            this.table = TensorInternals.memory(weight).address();
+            this.query = TensorInternals.memory(query).address();
+            this.rows = weight.size(0);
+            this.dim = weight.size(1);
+            this.eps = eps;
+            this.k = k;
+            this.values = TensorInternals.memory(partValues).address();
+            this.indices = TensorInternals.memory(partIndices).address();
+            this.counts = new long[parts];
+            this.partValues = partValues;
+            this.partIndices = partIndices;
+        }
+
+        @Override
+        public void runPart(int part) {
+            if (part >= counts.length) {
+                return;
+            }
+            long chunk = (rows + counts.length - 1) / counts.length;
+            long begin = Math.min(rows, part * chunk);
+            long end = Math.min(rows, begin + chunk);
+            counts[part] = JembedNative.cosineTopKF32(table, begin, end, dim, query, k, eps, values + 4 * part * k,
+                    indices + 8 * part * k);
+        }
+
+        /** The k best of every part's k best, in the kernel's order. */
+        void merge(Tensor outValues, Tensor outIndices) {
+            java.util.List<JavaBackend.Neighbour> all = new java.util.ArrayList<>();
+            io.jembed.internal.memory.Memory v = TensorInternals.memory(partValues);
+            io.jembed.internal.memory.Memory r = TensorInternals.memory(partIndices);
+            for (int part = 0; part < counts.length; part++) {
+                if (counts[part] < 0) {
+                    throw new IllegalStateException("jembed's native kernel refused its arguments (status "
+                            + counts[part] + ")");
+                }
+                for (long i = 0; i < counts[part]; i++) {
+                    long at = part * k + i;
+                    all.add(new JavaBackend.Neighbour(v.getFloat(4 * at), r.getLong(8 * at)));
+                }
+            }
+            all.sort((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0);
+            io.jembed.internal.memory.Memory values = TensorInternals.memory(outValues);
+            io.jembed.internal.memory.Memory indices = TensorInternals.memory(outIndices);
+            for (int i = 0; i < k; i++) {
+                values.putFloat(4L * i, all.get(i).similarity);
+                indices.putLong(8L * i, all.get(i).row);
+            }
+        }
+    }
+
     /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */
     /** Checks a step's buffers without allocating (no shape copies): this runs once per optimizer step. */
     private static void checkSparseStep(Tensor param, SparseTensor gradient, Tensor state1, Tensor state2) {

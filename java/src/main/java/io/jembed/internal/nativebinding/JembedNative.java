@@ -231,4 +231,9 @@ public final class JembedNative {
 
     @Name("jembed_unmap_file")
     public static native int unmapFile(@Cast("intptr_t") long address, long length);
+
+    @Name("jembed_cosine_topk_f32")
+    public static native long cosineTopKF32(@Cast("const float*") long table, long rowBegin, long rowEnd, long dim,
+                                            @Cast("const float*") long query, long k, double eps,
+                                            @Cast("float*") long values, @Cast("int64_t*") long indices);
 }
