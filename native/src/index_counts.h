@@ -61,6 +61,18 @@ class IndexCounts {
     return static_cast<int64_t>(slot);
   }
 
+  // The occurrences of index r counted so far (0 if none).
+  int64_t count(int64_t r) const {
+    size_t slot = home(r);
+    while (slots_[slot].call == call_) {
+      if (slots_[slot].key == r) {
+        return slots_[slot].count;
+      }
+      slot = (slot + 1) & mask_;
+    }
+    return 0;
+  }
+
   // Starts fetching the slot where index r (any value) would be looked for first: the table is usually out of the
   // cache, since the rows a kernel touches between two calls evict it.
   void prefetch(int64_t r) const {
