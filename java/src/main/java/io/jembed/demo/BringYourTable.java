@@ -6,13 +6,16 @@ import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.io.safetensors.SafeOpen;
 import io.jembed.io.safetensors.Safetensors;
-import io.jembed.io.wordvectors.Glove;
+import io.jembed.io.wordvectors.Word2Vec;
 import io.jembed.io.wordvectors.WordVectors;
 import io.jembed.nn.Embedding;
 import io.jembed.nn.EmbeddingFromPretrainedOptions;
 import io.jembed.vocab.TokenEmbedding;
 import io.jembed.vocab.Vocabulary;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The demo's file step: writes a GloVe-format text file of word vectors (as GloVe's tools write them), loads it,
+ * The demo's file step: writes a word2vec binary file of word vectors (as the word2vec C tool writes them), loads it,
  * saves it as safetensors with its vocabulary in the metadata, opens that, and looks words up. A program, not API.
  */
 final class BringYourTable {
@@ -49,29 +52,30 @@ final class BringYourTable {
     }
 
     private static void steps(Path dir, int words, int dim) throws IOException {
-        System.out.println("\n=== Bring your table: GloVe text -> safetensors + vocabulary -> lookups by word ===");
-        Path glove = dir.resolve("vectors.txt");
+        System.out.println("\n=== Bring your table: word2vec file -> safetensors + vocabulary -> lookups by word ===");
+        Path word2vec = dir.resolve("vectors.bin");
         Generator generator = new Generator(42);
         try (Tensor table = Torch.randn(generator, DType.FLOAT32, words, dim);
-             BufferedWriter out = Files.newBufferedWriter(glove, StandardCharsets.UTF_8)) {
+             OutputStream out = new BufferedOutputStream(Files.newOutputStream(word2vec), 1 << 16)) {
+            // The word2vec C tool's binary format: "V D\n", then per word its bytes, a space, D little-endian floats.
             float[] values = table.toFloatArray();
+            out.write((words + " " + dim + "\n").getBytes(StandardCharsets.US_ASCII));
+            ByteBuffer row = ByteBuffer.allocate(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
             for (int r = 0; r < words; r++) {
-                out.write(r == 0 ? "<unk>" : r == 1 ? "<pad>" : "w" + r);
-                for (int k = 0; k < dim; k++) {
-                    out.write(String.format(Locale.ROOT, " %.6f", values[r * dim + k]));
-                }
+                out.write(((r == 0 ? "<unk>" : r == 1 ? "<pad>" : "w" + r) + " ").getBytes(StandardCharsets.UTF_8));
+                row.clear();
+                row.asFloatBuffer().put(values, r * dim, dim);
+                out.write(row.array());
                 out.write('\n');
             }
         }
-        long bytes = Files.size(glove);
-        System.out.printf(Locale.ROOT, "wrote %s: %d words x %d, %.1f MB of GloVe text%n", glove, words, dim,
-                bytes / 1e6);
+        System.out.printf(Locale.ROOT, "wrote %s: %d words x %d, %.1f MB of word2vec binary%n", word2vec, words, dim,
+                Files.size(word2vec) / 1e6);
         long start = System.nanoTime();
         Path safetensors = dir.resolve("table.safetensors");
-        try (WordVectors vectors = Glove.load(glove)) {
+        try (WordVectors vectors = Word2Vec.loadBinary(word2vec)) {
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "Glove.load: %s in %.3f s (a cold JVM; speed: docs/bench/text-vectors.md)%n",
-                    vectors, seconds);
+            System.out.printf(Locale.ROOT, "Word2Vec.loadBinary: %s in %.3f s%n", vectors, seconds);
             Vocabulary vocabulary = Vocabulary.of(vectors.words()).withUnknown("<unk>").withPadding("<pad>");
             Safetensors.saveFile(Map.of("weight", vectors.vectors()), safetensors, vocabulary.toMetadata());
         }
