@@ -17,6 +17,8 @@
 
 #include <vector>
 
+#include "per_thread.h"
+
 namespace jembed {
 namespace {
 
@@ -98,8 +100,7 @@ class IndexCounts {
   };
 
   static Scratch& thread_scratch() {
-    static thread_local Scratch scratch;
-    return scratch;
+    return per_thread<Scratch>();
   }
 
   size_t home(int64_t r) const {

@@ -11,6 +11,8 @@
 
 #include <memory>
 
+#include "per_thread.h"
+
 namespace jembed {
 namespace {
 
@@ -50,8 +52,7 @@ class ScratchArray {
   };
 
   static Block& thread_block() {
-    static thread_local Block block;
-    return block;
+    return per_thread<Block>();
   }
 
   Block& block_;
