@@ -82,7 +82,33 @@ def main():
           + u8(0) + u8(4) + u8(4) + u8(195) + u8(3))
     write("memory", "variants", u8(4) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 1) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 2)
           + u8(3) + u8(0) + u8(0) + struct.pack("<I", 0xFFFFFFFF) + u8(3) + u8(0) + u8(0) + struct.pack("<I", 3))
-    for target in ["gather", "renorm", "dense_backward", "sparse_optim", "memory"]:
+    # bag: type, dim (u16), rows (u16), mode (u16), bags (u16), fixed (u8), options (u8: 1 weights, 2 fused, 4 specials,
+    # 8 scale_grad_by_freq, 16 padding row, 32 any padding value, 64/128 owners - 1), padding, then per bag a size kind
+    # (u8, >= 240: an arbitrary offset follows) or the fixed bag size (u16), a flag keeping n, indices, weights, table
+    # and output gradient values.
+    def bag(t, dim, rows, mode, kinds, options=0, pad=None, fixed_size=None, bad_at=None, bad="minus1", tail=b""):
+        head = u8(t) + sizes(dim, rows, 0)[:-2] + u16(mode) + u16(len(kinds)) + u8(1 if fixed_size is not None else 0)
+        head += u8(options) + (u16(pad) if pad is not None else b"")
+        if fixed_size is not None:
+            head += u16(fixed_size)
+            n = fixed_size * len(kinds)
+        else:
+            n = 0
+            for k in kinds:
+                head += u8(k) if not isinstance(k, tuple) else u8(240) + good(k[1])
+                n += k % 9 if not isinstance(k, tuple) else 0
+            head += u8(1)
+        return head + indices(n, rows, bad_at, bad) + values(n + rows * dim + len(kinds) * dim, t) + tail
+    for t in range(4):
+        write("bag", f"t{t}_sum", bag(t, 9, 17, 0, [3, 0, 1, 8, 2]))
+        write("bag", f"t{t}_mean_padding", bag(t, 33, 12, 1, [4, 0, 6, 1], options=16, pad=3))
+        write("bag", f"t{t}_max_2d", bag(t, 7, 10, 2, [0, 0, 0], fixed_size=4))
+        write("bag", f"t{t}_psw_fused_scaled_owners3", bag(t, 16, 20, 0, [5, 5, 0, 7], options=1 | 2 | 8 | 128))
+        write("bag", f"t{t}_psw_unfused_padding", bag(t, 3, 9, 0, [2, 6, 1], options=1 | 16, pad=0))
+        write("bag", f"t{t}_bad_offsets", bag(t, 5, 8, 1, [3, 4, (0, 1), 2]))
+        write("bag", f"t{t}_bad_index", bag(t, 8, 6, t % 3, [2, 7, 3], bad_at=8, bad=["minus1", "rows", "min64", "2^32"][t]))
+        write("bag", f"t{t}_max_specials", bag(t, 17, 5, 2, [6, 6], options=4 | 64) + bytes(random.Random(t).randrange(256) for _ in range(300)))
+    for target in ["gather", "renorm", "dense_backward", "sparse_optim", "memory", "bag"]:
         for k in range(4):
             write(target, f"random_{k}", bytes(rnd.randrange(256) for _ in range(rnd.randrange(16, 400))))
 

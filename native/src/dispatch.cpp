@@ -13,7 +13,8 @@ namespace {
 #define JEMBED_TABLE(ns)                                                                                      \
   KernelTable {                                                                                               \
     #ns, ns::gather_f32_i64, ns::gather_f32_i32, ns::gather_f64_i64, ns::gather_f64_i32, ns::row_norm_f32,    \
-        ns::row_norm_f64, ns::add_row_f32, ns::add_row_f64, ns::fma_row_f32, ns::fma_row_f64                  \
+        ns::row_norm_f64, ns::add_row_f32, ns::add_row_f64, ns::fma_row_f32, ns::fma_row_f64,                 \
+        ns::bag_f32_i64, ns::bag_f32_i32, ns::bag_f64_i64, ns::bag_f64_i32                                    \
   }
 
 const KernelTable kTables[JEMBED_VARIANT_COUNT] = {
@@ -122,5 +123,18 @@ int64_t jembed_gather_f64_i32(const double* table, int64_t rows, int64_t dim, co
                               double* out) {
   return jembed::active_kernels().gather_f64_i32(table, rows, dim, idx, n, out);
 }
+
+#define JEMBED_BAG_FORWARD(T, I, suffix)                                                                        \
+  int64_t jembed_embedding_bag_##suffix(const T* table, int64_t rows, int64_t dim, const I* idx, int64_t n,       \
+                                        const I* offsets, int64_t num_bags, int64_t bag_size, const T* weights,   \
+                                        int64_t padding_idx, int mode, int flags, T* out, int64_t* max_indices) { \
+    return jembed::active_kernels().bag_##suffix(table, rows, dim, idx, n, offsets, num_bags, bag_size, weights, \
+                                                 padding_idx, mode, flags, out, max_indices);                    \
+  }
+
+JEMBED_BAG_FORWARD(float, int64_t, f32_i64)
+JEMBED_BAG_FORWARD(float, int32_t, f32_i32)
+JEMBED_BAG_FORWARD(double, int64_t, f64_i64)
+JEMBED_BAG_FORWARD(double, int32_t, f64_i32)
 
 }  // extern "C"

@@ -30,6 +30,19 @@ constexpr int64_t kPrefetchBytes = 1024;
   void add_row_f64(double* acc, const double* x, int64_t dim);                                                  \
   void fma_row_f32(float* acc, const float* x, float alpha, int64_t dim);                                       \
   void fma_row_f64(double* acc, const double* x, double alpha, int64_t dim);                                    \
+  /* The fused EmbeddingBag forwards (bag_loop.h; arguments as jembed_embedding_bag_*). */                      \
+  int64_t bag_f32_i64(const float* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,             \
+                      const int64_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,         \
+                      int64_t padding_idx, int mode, int flags, float* out, int64_t* max_indices);              \
+  int64_t bag_f32_i32(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,             \
+                      const int32_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,         \
+                      int64_t padding_idx, int mode, int flags, float* out, int64_t* max_indices);              \
+  int64_t bag_f64_i64(const double* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,            \
+                      const int64_t* offsets, int64_t num_bags, int64_t bag_size, const double* weights,        \
+                      int64_t padding_idx, int mode, int flags, double* out, int64_t* max_indices);             \
+  int64_t bag_f64_i32(const double* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,            \
+                      const int32_t* offsets, int64_t num_bags, int64_t bag_size, const double* weights,        \
+                      int64_t padding_idx, int mode, int flags, double* out, int64_t* max_indices);             \
   }
 
 JEMBED_DECLARE_VARIANT(scalar)
@@ -50,6 +63,14 @@ struct KernelTable {
   void (*add_row_f64)(double*, const double*, int64_t);
   void (*fma_row_f32)(float*, const float*, float, int64_t);
   void (*fma_row_f64)(double*, const double*, double, int64_t);
+  int64_t (*bag_f32_i64)(const float*, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t, int64_t,
+                         const float*, int64_t, int, int, float*, int64_t*);
+  int64_t (*bag_f32_i32)(const float*, int64_t, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, int64_t,
+                         const float*, int64_t, int, int, float*, int64_t*);
+  int64_t (*bag_f64_i64)(const double*, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t, int64_t,
+                         const double*, int64_t, int, int, double*, int64_t*);
+  int64_t (*bag_f64_i32)(const double*, int64_t, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, int64_t,
+                         const double*, int64_t, int, int, double*, int64_t*);
 };
 
 // The table in use (dispatch.cpp).

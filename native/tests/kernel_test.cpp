@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
     }
     printf("variant %s: tested\n", jembed_variant_name(v));
     jembed_test::test_gather(v, rng);
+    jembed_test::test_bags(v, rng);
     test_renorm<float>(v, rng, "f32");
     test_renorm<double>(v, rng, "f64");
     test_backward<float>(v, rng, "f32");

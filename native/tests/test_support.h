@@ -49,6 +49,26 @@ struct Api<float> {
                           int scale, int64_t owners, int64_t owner) {
     return jembed_dense_backward_f32_i32(gw, r, d, i, n, go, pad, scale, owners, owner);
   }
+  static int64_t bag(const float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, const int64_t* o, int64_t b,
+                     int64_t bs, const float* w, int64_t pad, int mode, int flags, float* out, int64_t* arg) {
+    return jembed_embedding_bag_f32_i64(t, r, d, i, n, o, b, bs, w, pad, mode, flags, out, arg);
+  }
+  static int64_t bag(const float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, const int32_t* o, int64_t b,
+                     int64_t bs, const float* w, int64_t pad, int mode, int flags, float* out, int64_t* arg) {
+    return jembed_embedding_bag_f32_i32(t, r, d, i, n, o, b, bs, w, pad, mode, flags, out, arg);
+  }
+  static int64_t bag_backward(float* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const int64_t* o,
+                              int64_t b, int64_t bs, const float* go, const float* w, int64_t pad, int mode, int scale,
+                              const int64_t* arg, int64_t owners, int64_t owner) {
+    return jembed_embedding_bag_backward_f32_i64(gw, r, d, i, n, o, b, bs, go, w, pad, mode, scale, arg, owners,
+                                                 owner);
+  }
+  static int64_t bag_backward(float* gw, int64_t r, int64_t d, const int32_t* i, int64_t n, const int32_t* o,
+                              int64_t b, int64_t bs, const float* go, const float* w, int64_t pad, int mode, int scale,
+                              const int64_t* arg, int64_t owners, int64_t owner) {
+    return jembed_embedding_bag_backward_f32_i32(gw, r, d, i, n, o, b, bs, go, w, pad, mode, scale, arg, owners,
+                                                 owner);
+  }
   // Renorm agreement with the scalar variant, relative per element: SIMD sums in another order, and float rounding
   // of a norm of up to 1000 terms moves it by some 1e-7 relative, which the scale passes on to every element.
   static constexpr double kRenormTolerance = 1e-5;
@@ -76,6 +96,28 @@ struct Api<double> {
   static int64_t backward(double* gw, int64_t r, int64_t d, const int32_t* i, int64_t n, const double* go,
                           int64_t pad, int scale, int64_t owners, int64_t owner) {
     return jembed_dense_backward_f64_i32(gw, r, d, i, n, go, pad, scale, owners, owner);
+  }
+  static int64_t bag(const double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, const int64_t* o,
+                     int64_t b, int64_t bs, const double* w, int64_t pad, int mode, int flags, double* out,
+                     int64_t* arg) {
+    return jembed_embedding_bag_f64_i64(t, r, d, i, n, o, b, bs, w, pad, mode, flags, out, arg);
+  }
+  static int64_t bag(const double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, const int32_t* o,
+                     int64_t b, int64_t bs, const double* w, int64_t pad, int mode, int flags, double* out,
+                     int64_t* arg) {
+    return jembed_embedding_bag_f64_i32(t, r, d, i, n, o, b, bs, w, pad, mode, flags, out, arg);
+  }
+  static int64_t bag_backward(double* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const int64_t* o,
+                              int64_t b, int64_t bs, const double* go, const double* w, int64_t pad, int mode,
+                              int scale, const int64_t* arg, int64_t owners, int64_t owner) {
+    return jembed_embedding_bag_backward_f64_i64(gw, r, d, i, n, o, b, bs, go, w, pad, mode, scale, arg, owners,
+                                                 owner);
+  }
+  static int64_t bag_backward(double* gw, int64_t r, int64_t d, const int32_t* i, int64_t n, const int32_t* o,
+                              int64_t b, int64_t bs, const double* go, const double* w, int64_t pad, int mode,
+                              int scale, const int64_t* arg, int64_t owners, int64_t owner) {
+    return jembed_embedding_bag_backward_f64_i32(gw, r, d, i, n, o, b, bs, go, w, pad, mode, scale, arg, owners,
+                                                 owner);
   }
   static constexpr double kRenormTolerance = 1e-12;
 };
@@ -143,6 +185,9 @@ int finish();
 
 // The gather cases of gather_test.cpp on one variant.
 void test_gather(int variant, std::mt19937_64& rng);
+
+// The EmbeddingBag cases of bag_test.cpp on one variant (forward and backward, against the scalar variant and by hand).
+void test_bags(int variant, std::mt19937_64& rng);
 
 // The read-only file maps of mapped_file_test.cpp.
 void test_mapped_file();

@@ -109,6 +109,79 @@ int64_t jembed_sparse_adam_f64(double* param, double* exp_avg, double* exp_avg_s
                                const int64_t* idx, int64_t nnz, const double* values, double beta1, double beta2,
                                double step_size, double eps, int maximize);
 
+/* EmbeddingBag modes (PyTorch's EmbeddingBagMode) and the forward's flags. */
+#define JEMBED_BAG_SUM 0
+#define JEMBED_BAG_MEAN 1
+#define JEMBED_BAG_MAX 2
+/* Per-sample weights applied as fma(row, w, acc), one rounding (libtorch's float32 path without padding_idx, FBGEMM);
+ * without the flag as acc + row * w, two roundings (libtorch's float64 path, and float32 with a padding_idx). */
+#define JEMBED_BAG_FUSED_WEIGHTS 1
+/* Offsets that are not 0 <= offsets[0] <= offsets[1] <= ... <= n: Java validates them, so only a concurrent rewrite
+ * of the offsets buffer gets here. Nothing was written. */
+#define JEMBED_ERR_OFFSETS (-4)
+
+/* PyTorch's embedding_bag forward, fused: each output row is reduced in registers while its bag's rows stream in.
+ * Bag b holds the lookups [offsets[b], offsets[b+1]), the last one [offsets[num_bags-1], n); with offsets == NULL
+ * (2-D input) bag b holds [b * bag_size, (b+1) * bag_size) and n must equal num_bags * bag_size. Only idx[offsets[0]
+ * .. n) is read, so a caller may pass a range of bags with pointers into the full buffers (positions stay absolute).
+ * Lookups of padding_idx (-1 for none) are left out of their bag. Per output element, in the table's type:
+ *   SUM:  acc = +0; acc = acc + row (or with per_sample_weights: fma(row, w, acc) or acc + row * w, see the flag), in
+ *         input order; an empty bag gives +0.
+ *   MEAN: the sum, then divided by max(non-padding lookups, 1).
+ *   MAX:  the first non-padding row, then a row replaces it where strictly greater; max_indices (int64, num_bags x
+ *         dim, may be NULL) gets the winning row index; an empty or all-padding bag gives 0 and index -1.
+ * per_sample_weights: NULL or indexed by absolute position, SUM only. Every index the bags name and every offset is
+ * checked before anything is written: returns JEMBED_OK, the position of the first index outside [0, num_rows)
+ * (nothing written), JEMBED_ERR_OFFSETS or JEMBED_ERR_ARGUMENT. The result's bits do not depend on the variant. */
+int64_t jembed_embedding_bag_f32_i64(const float* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                     int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const float* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     float* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_f32_i32(const float* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                     int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const float* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     float* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_f64_i64(const double* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                     int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const double* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     double* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_f64_i32(const double* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                     int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const double* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     double* out, int64_t* max_indices);
+
+/* PyTorch's _embedding_bag_dense_backward, accumulating into grad_weight, bags as in the forward:
+ *   SUM/MEAN: for each lookup i in input order with r = idx[i] != padding_idx and r % owners == owner:
+ *     s = per_sample_weights ? (double) w[i] : 1.0; scale_grad_by_freq: s /= occurrences of r in idx[first .. n);
+ *     MEAN: s /= the bag's non-padding count; grad_weight[r] = fma(grad_out[bag(i)], (T) s, grad_weight[r]).
+ *   MAX: for each bag b in order with a non-padding lookup, each column j, r = max_indices[b][j], r % owners == owner:
+ *     grad_weight[r][j] += grad_out[b][j].
+ * Rows accumulate in input order, so any split of rows among owners gives the bits of one owner. Everything is
+ * checked first (indices, offsets, and max_indices against num_rows: JEMBED_ERR_ARGUMENT); a failed call changes
+ * nothing. scale_grad_by_freq allocates a count table (JEMBED_ERR_ALLOC). */
+int64_t jembed_embedding_bag_backward_f32_i64(float* grad_weight, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                              int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                              const float* grad_out, const float* per_sample_weights,
+                                              int64_t padding_idx, int mode, int scale_grad_by_freq,
+                                              const int64_t* max_indices, int64_t owners, int64_t owner);
+int64_t jembed_embedding_bag_backward_f32_i32(float* grad_weight, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                              int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                              const float* grad_out, const float* per_sample_weights,
+                                              int64_t padding_idx, int mode, int scale_grad_by_freq,
+                                              const int64_t* max_indices, int64_t owners, int64_t owner);
+int64_t jembed_embedding_bag_backward_f64_i64(double* grad_weight, int64_t num_rows, int64_t dim,
+                                              const int64_t* idx, int64_t n, const int64_t* offsets,
+                                              int64_t num_bags, int64_t bag_size, const double* grad_out,
+                                              const double* per_sample_weights, int64_t padding_idx, int mode,
+                                              int scale_grad_by_freq, const int64_t* max_indices, int64_t owners,
+                                              int64_t owner);
+int64_t jembed_embedding_bag_backward_f64_i32(double* grad_weight, int64_t num_rows, int64_t dim,
+                                              const int32_t* idx, int64_t n, const int32_t* offsets,
+                                              int64_t num_bags, int64_t bag_size, const double* grad_out,
+                                              const double* per_sample_weights, int64_t padding_idx, int mode,
+                                              int scale_grad_by_freq, const int64_t* max_indices, int64_t owners,
+                                              int64_t owner);
+
 /* memcpy of `bytes` bytes: the physical reference that benchmarks compare gathers with. */
 void jembed_copy(void* dst, const void* src, int64_t bytes);
 

@@ -97,6 +97,74 @@ public final class JembedNative {
                                                   @Cast("const double*") long gradOut, long paddingIdx,
                                                   int scaleGradByFreq, long owners, long owner);
 
+    @Name("jembed_embedding_bag_f32_i64")
+    public static native long embeddingBagF32I64(@Cast("const float*") long table, long numRows, long dim,
+                                             @Cast("const int64_t*") long idx, long n, @Cast("const int64_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const float*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("float*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f32_i32")
+    public static native long embeddingBagF32I32(@Cast("const float*") long table, long numRows, long dim,
+                                             @Cast("const int32_t*") long idx, long n, @Cast("const int32_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const float*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("float*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f64_i64")
+    public static native long embeddingBagF64I64(@Cast("const double*") long table, long numRows, long dim,
+                                             @Cast("const int64_t*") long idx, long n, @Cast("const int64_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const double*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("double*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f64_i32")
+    public static native long embeddingBagF64I32(@Cast("const double*") long table, long numRows, long dim,
+                                             @Cast("const int32_t*") long idx, long n, @Cast("const int32_t*") long offsets,
+                                             long numBags, long bagSize, @Cast("const double*") long perSampleWeights,
+                                             long paddingIdx, int mode, int flags, @Cast("double*") long out,
+                                             @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_backward_f32_i64")
+    public static native long embeddingBagBackwardF32I64(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int64_t*") long idx, long n,
+                                                     @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const float*") long gradOut,
+                                                     @Cast("const float*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f32_i32")
+    public static native long embeddingBagBackwardF32I32(@Cast("float*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int32_t*") long idx, long n,
+                                                     @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const float*") long gradOut,
+                                                     @Cast("const float*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f64_i64")
+    public static native long embeddingBagBackwardF64I64(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int64_t*") long idx, long n,
+                                                     @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const double*") long gradOut,
+                                                     @Cast("const double*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
+    @Name("jembed_embedding_bag_backward_f64_i32")
+    public static native long embeddingBagBackwardF64I32(@Cast("double*") long gradWeight, long numRows, long dim,
+                                                     @Cast("const int32_t*") long idx, long n,
+                                                     @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                     @Cast("const double*") long gradOut,
+                                                     @Cast("const double*") long perSampleWeights, long paddingIdx,
+                                                     int mode, int scaleGradByFreq,
+                                                     @Cast("const int64_t*") long maxIndices, long owners,
+                                                     long owner);
+
     @Name("jembed_sparse_add_f32")
     public static native long sparseAddF32(@Cast("float*") long param, long numRows, long dim,
                                            @Cast("const int64_t*") long idx, long nnz,
