@@ -315,7 +315,7 @@ public final class JavaBackend implements Backend {
                     continue;
                 }
                 // libtorch's _embedding_bag_dense_backward: the scale in double, cast to the gradient's type as
-                // axpy's alpha.
+                // axpy's alpha; BLAS's axpy fuses the multiply-add (exact when the scale is 1).
                 double scale = weights == null ? 1.0 : single ? weights.getFloat(4 * i) : weights.getDouble(8 * i);
                 if (scaleGradByFreq) {
                     scale /= occurrences(sorted, r);

@@ -7,6 +7,8 @@ import io.jembed.Torch;
 import io.jembed.backend.Backend;
 import io.jembed.backend.Backends;
 import io.jembed.nn.Embedding;
+import io.jembed.nn.EmbeddingBag;
+import io.jembed.nn.EmbeddingBagOptions;
 import io.jembed.nn.EmbeddingFromPretrainedOptions;
 import io.jembed.nn.EmbeddingOptions;
 import java.util.ArrayList;
@@ -15,7 +17,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * jembed's main job on built-in data: PyTorch's Embedding documentation examples, then lookups in a 1M-row table
+ * jembed's main job on built-in data: PyTorch's Embedding and EmbeddingBag documentation examples, then lookups in a 1M-row table
  * with each backend, in rows per second. Run it with {@code scripts/demo}; {@code --rows N --dim D --seconds S}
  * change the table and the time per backend.
  *
@@ -95,6 +97,19 @@ public final class Demo {
              Tensor out = embedding.forward(Torch.tensor(new long[] {0, 1, 0}))) {
             System.out.println(out);
             System.out.println(weight);
+        }
+
+        Torch.manualSeed(0);
+        section(">>> torch.manual_seed(0)\n"
+                + ">>> embedding_sum = nn.EmbeddingBag(10, 3, mode='sum')\n"
+                + ">>> input = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9], dtype=torch.long)\n"
+                + ">>> offsets = torch.tensor([0, 4], dtype=torch.long)\n>>> embedding_sum(input, offsets)");
+        try (EmbeddingBag embeddingSum = new EmbeddingBag(new EmbeddingBagOptions(10, 3).mode("sum"));
+             Tensor input = Torch.tensor(new long[] {1, 2, 4, 5, 4, 3, 2, 9});
+             Tensor offsets = Torch.tensor(new long[] {0, 4});
+             Tensor out = embeddingSum.forward(input, offsets)) {
+            System.out.println(out);
+            System.out.println(">>> embedding_sum\n" + embeddingSum);
         }
     }
 

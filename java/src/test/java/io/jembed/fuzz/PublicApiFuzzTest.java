@@ -13,6 +13,7 @@ import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.backend.Backends;
 import io.jembed.nn.Embedding;
+import io.jembed.nn.EmbeddingBagMode;
 import io.jembed.nn.EmbeddingOptions;
 import io.jembed.nn.functional.F;
 import io.jembed.optim.AdamOptions;
@@ -92,6 +93,115 @@ class PublicApiFuzzTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code F.embeddingBag} with any weight, indices (rank 0 to 3), offsets (well-formed or not), mode, per-sample
+     * weights, padding_idx, max_norm, include_last_offset and output: the Java backend's result (computed here from
+     * the arguments the call accepted) or a documented exception with nothing changed.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void functionalEmbeddingBagGivesTheJavaResultOrADocumentedException(FuzzedDataProvider data) {
+        DType weightType = data.pickValue(new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT64});
+        long rows = data.consumeInt(0, 30);
+        long dim = data.consumeInt(0, 20);
+        try (Tensor weight = randomTensor(data, weightType, rows, dim);
+             Tensor indices = randomIndices(data, rows);
+             Tensor offsets = randomOffsets(data, indices);
+             Tensor original = weight.clone()) {
+            EmbeddingBagMode mode = data.consumeInt(0, 15) == 0 ? null : data.pickValue(EmbeddingBagMode.values());
+            Long paddingIdx = data.consumeBoolean() ? (long) data.consumeInt(-35, 35) : null;
+            Double maxNorm = data.consumeInt(0, 3) == 0 ? pickDouble(data, 0, 0.5, 1, -1, Double.NaN) : null;
+            double normType = pickDouble(data, 2, 1, Double.POSITIVE_INFINITY, Double.NaN);
+            boolean includeLastOffset = data.consumeBoolean();
+            boolean scaleGradByFreq = data.consumeInt(0, 3) == 0;
+            boolean sparse = data.consumeInt(0, 3) == 0;
+            long[] pswShape = indices.shape();
+            if (pswShape.length > 0 && data.consumeInt(0, 7) == 0) {
+                pswShape[0] += 1;
+            }
+            DType pswType = data.consumeInt(0, 7) == 0 ? DType.FLOAT64 : weightType == DType.INT64 ? DType.FLOAT32
+                    : weightType;
+            boolean intoOutput = data.consumeBoolean();
+            try (Tensor psw = data.consumeBoolean() ? randomTensor(data, pswType, pswShape) : null;
+                 Tensor out = intoOutput ? Torch.full(weightType == DType.INT64 ? DType.FLOAT32 : weightType, -7,
+                         data.consumeInt(0, 12), dim) : null;
+                 Tensor outBefore = out == null ? null : out.clone()) {
+                Tensor result;
+                try {
+                    if (out != null) {
+                        F.embeddingBag(indices, weight, offsets, maxNorm, normType, mode, psw, includeLastOffset,
+                                paddingIdx, out);
+                        result = out;
+                    } else {
+                        result = F.embeddingBag(indices, weight, offsets, maxNorm, normType, scaleGradByFreq, mode,
+                                sparse, psw, includeLastOffset, paddingIdx);
+                    }
+                } catch (IllegalArgumentException | IndexOutOfBoundsException | IllegalStateException
+                         | UnsupportedOperationException e) {
+                    assertTrue(e.getMessage() != null && !e.getMessage().isEmpty(), "exceptions say what was wrong");
+                    assertTrue(sameValues(original, weight), "a failed call left the weight as it was");
+                    if (out != null) {
+                        assertTrue(sameValues(outBefore, out), "a failed call left the output as it was");
+                    }
+                    return;
+                }
+                try (Tensor expectedWeight = original.clone();
+                     Tensor flat = Torch.empty(DType.INT64, indices.numel()).copy_(reshaped(indices));
+                     Tensor wideOffsets = offsets == null || indices.dim() == 2 ? null
+                             : Torch.empty(DType.INT64, offsets.shape()).copy_(offsets);
+                     Tensor expectedOut = Torch.empty(weightType, result.shape())) {
+                    if (maxNorm != null) {
+                        Backends.java().embeddingRenorm(expectedWeight, flat, maxNorm, normType);
+                    }
+                    long padding = paddingIdx == null ? -1 : paddingIdx < 0 ? paddingIdx + rows : paddingIdx;
+                    Backends.java().embeddingBag(expectedWeight, flat, wideOffsets,
+                            indices.dim() == 2 ? indices.size(1) : 0, mode, psw, padding, expectedOut, null);
+                    double tolerance = renormTolerance(weightType);
+                    assertClose(expectedWeight, weight, maxNorm == null ? 0 : tolerance, "weight");
+                    assertClose(expectedOut, result, maxNorm == null ? 0 : 4 * tolerance, "pooled output");
+                } finally {
+                    if (result != out) {
+                        result.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The index tensor's elements as a 1-D tensor of the same dtype (a copy). */
+    private static Tensor reshaped(Tensor indices) {
+        Tensor flat = Torch.empty(indices.dtype(), indices.numel());
+        if (indices.dtype() == DType.INT64) {
+            return flat.copyFrom(indices.toLongArray());
+        }
+        return flat.copyFrom(indices.toIntArray());
+    }
+
+    /** Offsets for a 1-D input: well-formed (sorted, from 0) most of the time, any values now and then; or none. */
+    private static Tensor randomOffsets(FuzzedDataProvider data, Tensor indices) {
+        if (data.consumeInt(0, 5) == 0) {
+            return null;
+        }
+        long n = indices.numel();
+        int count = data.consumeInt(0, 8);
+        long[] values = new long[count];
+        boolean wellFormed = data.consumeInt(0, 3) != 0;
+        for (int i = 0; i < count; i++) {
+            values[i] = wellFormed ? (i == 0 ? 0 : Math.min(n, values[i - 1] + data.consumeInt(0, 4)))
+                    : data.pickValue(new long[] {0, 1, -1, n, n + 1, Long.MAX_VALUE, Long.MIN_VALUE, 3});
+        }
+        if (wellFormed && count > 0 && data.consumeBoolean()) {
+            values[count - 1] = n;
+        }
+        if (data.consumeBoolean()) {
+            return Torch.tensor(values);
+        }
+        int[] narrow = new int[count];
+        for (int i = 0; i < count; i++) {
+            narrow[i] = (int) values[i];
+        }
+        return Torch.tensor(narrow);
     }
 
     /**

@@ -8,6 +8,10 @@ import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.nn.Embedding;
+import io.jembed.nn.EmbeddingBag;
+import io.jembed.nn.EmbeddingBagFromPretrainedOptions;
+import io.jembed.nn.EmbeddingBagMode;
+import io.jembed.nn.EmbeddingBagOptions;
 import io.jembed.nn.EmbeddingFromPretrainedOptions;
 import io.jembed.nn.EmbeddingOptions;
 import io.jembed.nn.functional.F;
@@ -41,6 +45,9 @@ class BadInputCatalogueTest {
         final Embedding renorming = Embedding.fromPretrained(weight,
                 new EmbeddingFromPretrainedOptions().maxNorm(1.0));
         final Embedding plain = Embedding.fromPretrained(weight);
+        final EmbeddingBag bagRenorming = EmbeddingBag.fromPretrained(weight,
+                new EmbeddingBagFromPretrainedOptions().maxNorm(1.0).mode("sum"));
+        final EmbeddingBag bagPlain = EmbeddingBag.fromPretrained(weight);
         final Tensor closed = Torch.tensor(new long[] {1});
 
         Fixture() {
@@ -207,6 +214,7 @@ class BadInputCatalogueTest {
         add(rows, "optimizer over a memory-mapped table", UnsupportedOperationException.class,
                 "max_norm renorm, in-place operations) are refused",
                 f -> new io.jembed.optim.SGD(List.of(mappedTable()), new io.jembed.optim.SGDOptions(0.1)));
+        addBagRows(rows);
         return rows.stream();
     }
 
@@ -220,6 +228,156 @@ class BadInputCatalogueTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** EmbeddingBag's bad inputs: a 4-index input [0, 1, 2, 3] over the fixture's table unless a row says otherwise. */
+    private static void addBagRows(List<Arguments> rows) {
+        // ---- offsets (libtorch checks only the first and the last, and reads out of bounds on the rest)
+        add(rows, "bag: first offset not 0", IllegalArgumentException.class,
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+                        + "However, got 1",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {1, 2})));
+        add(rows, "bag: decreasing offsets", IllegalArgumentException.class,
+                "offsets must be non-decreasing, but offsets[2] = 1 is less than offsets[1] = 3",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0, 3, 1})));
+        add(rows, "bag: negative offset in the middle", IllegalArgumentException.class, "offsets[1] = -1",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new int[] {0, -1, 2})));
+        add(rows, "bag: last offset past the input", IllegalArgumentException.class,
+                "offsets[-1] can not be greater than input's length 4 but got offsets[-1] of 5",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0, 5})));
+        add(rows, "bag: Long.MAX_VALUE offset", IllegalArgumentException.class,
+                "but got offsets[-1] of " + Long.MAX_VALUE,
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0, Long.MAX_VALUE})));
+        add(rows, "bag: no offsets for a non-empty input", IllegalArgumentException.class,
+                "offsets is empty, so there are no bags, but the input holds 4 indices",
+                f -> f.bagRenorming.forward(bagInput(), Torch.empty(DType.INT64, 0)));
+        add(rows, "bag: include_last_offset without offsets", IllegalArgumentException.class,
+                "include_last_offset: number of offset should be at least 1",
+                f -> F.embeddingBag(Torch.empty(DType.INT64, 0), f.weight, Torch.empty(DType.INT64, 0), 1.0, 2.0,
+                        false, EmbeddingBagMode.SUM, false, null, true, null));
+        add(rows, "bag: include_last_offset whose last offset is not the input's length",
+                IllegalArgumentException.class, "must be the input's length 4, but got offsets[-1] of 2",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0, 2}), 1.0, 2.0, false,
+                        EmbeddingBagMode.MEAN, false, null, true, null));
+        add(rows, "bag: float offsets", IllegalArgumentException.class,
+                "argument #1 'offsets' to have one of the following scalar types: Long, Int; but got "
+                        + "torch.FloatTensor",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new float[] {0})));
+        add(rows, "bag: closed offsets", IllegalStateException.class, "'offsets' has been closed",
+                f -> f.bagRenorming.forward(bagInput(), f.closed));
+        // ---- input shapes
+        add(rows, "bag: 2-D input with offsets", IllegalArgumentException.class,
+                "if input is 2D, then offsets has to be None",
+                f -> f.bagRenorming.forward(Torch.tensor(new long[][] {{0, 1}}), Torch.tensor(new long[] {0})));
+        add(rows, "bag: 1-D input without offsets", IllegalArgumentException.class,
+                "offsets has to be a 1D Tensor but got None", f -> f.bagRenorming.forward(bagInput()));
+        add(rows, "bag: 2-D offsets", IllegalArgumentException.class,
+                "offsets has to be a 1D Tensor, but got Tensor of dimension 2",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[][] {{0}})));
+        add(rows, "bag: 3-D input", IllegalArgumentException.class,
+                "input has to be 1D or 2D Tensor, but got Tensor of dimension 3",
+                f -> f.bagRenorming.forward(Torch.zeros(DType.INT64, 1, 1, 1)));
+        add(rows, "bag: 0-d input", IllegalArgumentException.class, "but got Tensor of dimension 0",
+                f -> f.bagRenorming.forward(Torch.scalarTensor(1)));
+        add(rows, "bag: 2-D input with bags of length 0", IllegalArgumentException.class,
+                "a 2-D input of shape [3, 0] has bags of length 0",
+                f -> f.bagRenorming.forward(Torch.zeros(DType.INT64, 3, 0)));
+        // ---- indices
+        add(rows, "bag: index equal to num_embeddings", IndexOutOfBoundsException.class,
+                "found idx to be 10 at position [1] of the input; valid indices are 0 to 9",
+                f -> f.bagRenorming.forward(Torch.tensor(new long[] {0, 10}), Torch.tensor(new long[] {0})));
+        add(rows, "bag: negative index", IndexOutOfBoundsException.class, "found idx to be -1 at position [0, 1]",
+                f -> f.bagPlain.forward(Torch.tensor(new int[][] {{2, -1}})));
+        add(rows, "bag: float indices (with max_norm, the renorm's check)", IllegalArgumentException.class,
+                "argument #2 'indices' to have one of the following scalar types: Long, Int; but got "
+                        + "torch.FloatTensor instead (while checking arguments for embedding_renorm_)",
+                f -> f.bagRenorming.forward(Torch.tensor(new float[] {0}), Torch.tensor(new long[] {0})));
+        add(rows, "bag: double indices", IllegalArgumentException.class,
+                "argument #1 'indices' to have one of the following scalar types: Long, Int; but got "
+                        + "torch.DoubleTensor instead (while checking arguments for embedding_bag)",
+                f -> f.bagPlain.forward(Torch.tensor(new double[] {0}), Torch.tensor(new long[] {0})));
+        // ---- per_sample_weights
+        add(rows, "bag: per_sample_weights with mode mean", UnsupportedOperationException.class,
+                "per_sample_weights is only supported for mode='sum' (got mode='mean')",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), 1.0, 2.0, false,
+                        EmbeddingBagMode.MEAN, false, Torch.ones(DType.FLOAT32, 4), false, null));
+        add(rows, "bag: per_sample_weights with mode max", UnsupportedOperationException.class, "(got mode='max')",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), 1.0, 2.0, false,
+                        EmbeddingBagMode.MAX, false, Torch.ones(DType.FLOAT32, 4), false, null));
+        add(rows, "bag: per_sample_weights of the wrong length", IllegalArgumentException.class,
+                "If per_sample_weights ([5]) is not None, then it must have the same shape as the input ([4])",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0}), Torch.ones(DType.FLOAT32, 5)));
+        add(rows, "bag: flat per_sample_weights for a 2-D input", IllegalArgumentException.class,
+                "If per_sample_weights ([4]) is not None, then it must have the same shape as the input ([2, 2])",
+                f -> f.bagRenorming.forward(Torch.tensor(new long[][] {{0, 1}, {2, 3}}), null,
+                        Torch.ones(DType.FLOAT32, 4)));
+        add(rows, "bag: per_sample_weights of another dtype", IllegalArgumentException.class,
+                "but type torch.FloatTensor does not equal torch.DoubleTensor",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0}), Torch.ones(DType.FLOAT64, 4)));
+        // ---- options
+        add(rows, "bag: max with scale_grad_by_freq", IllegalArgumentException.class,
+                "max mode does not support scaling the gradient by the frequency",
+                f -> new EmbeddingBag(new EmbeddingBagOptions(10, 3).weight(f.weight).maxNorm(1).mode("max")
+                        .scaleGradByFreq(true)).forward(bagInput(), Torch.tensor(new long[] {0})));
+        add(rows, "bag: max with sparse", IllegalArgumentException.class, "max mode does not support sparse weights",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), 1.0, 2.0, false,
+                        EmbeddingBagMode.MAX, true, null, false, null));
+        add(rows, "bag: null mode", IllegalArgumentException.class, "mode has to be one of sum, mean or max",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), 1.0, 2.0, false, null, false,
+                        null, false, null));
+        add(rows, "bag: unknown mode name", IllegalArgumentException.class,
+                "mode has to be one of sum, mean or max, got 'avg'",
+                f -> new EmbeddingBagOptions(10, 3).mode("avg"));
+        add(rows, "bag: F padding_idx = num_embeddings", IllegalArgumentException.class,
+                "padding_idx must be within the number of embeddings, -10 through 9, but got 10",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), 1.0, 2.0, false,
+                        EmbeddingBagMode.SUM, false, null, false, 10L));
+        add(rows, "bag: module padding_idx below -num_embeddings", IllegalArgumentException.class,
+                "padding_idx must be within num_embeddings: got -11",
+                f -> new EmbeddingBag(new EmbeddingBagOptions(10, 3).paddingIdx(-11)));
+        add(rows, "bag: 3-D weight", IllegalArgumentException.class,
+                "weight has to be a 2D Tensor, but got Tensor of dimension 3",
+                f -> F.embeddingBag(bagInput(), Torch.zeros(DType.FLOAT32, 1, 1, 1), Torch.tensor(new long[] {0})));
+        add(rows, "bag: integer weight", IllegalArgumentException.class,
+                "'weight' to have one of the following scalar types: Float, Double; but got torch.LongTensor",
+                f -> F.embeddingBag(Torch.tensor(new long[] {0}), Torch.tensor(new long[][] {{1}}),
+                        Torch.tensor(new long[] {0})));
+        add(rows, "bag: negative max_norm", IllegalArgumentException.class, "max_norm must be >= 0",
+                f -> F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), -1.0, 2.0, false,
+                        EmbeddingBagMode.SUM, false, null, false, null));
+        add(rows, "bag: negative num_embeddings", IllegalArgumentException.class, "num_embeddings=-1",
+                f -> new EmbeddingBag(-1, 3));
+        add(rows, "bag: from_pretrained of a 1-D tensor", IllegalArgumentException.class,
+                "Embeddings parameter is expected to be 2-dimensional, got shape [3]",
+                f -> EmbeddingBag.fromPretrained(Torch.tensor(new float[] {1, 2, 3})));
+        add(rows, "bag: _weight of the wrong shape", IllegalArgumentException.class,
+                "expected [10, 4], got [10, 3]",
+                f -> new EmbeddingBag(new EmbeddingBagOptions(10, 4).weight(f.weight)));
+        // ---- caller-provided output and backward
+        add(rows, "bag: output of the wrong shape", IllegalArgumentException.class,
+                "'out' must have shape [2, 3] (bags, embedding_dim), got [2, 4]",
+                f -> f.bagRenorming.forward(bagInput(), Torch.tensor(new long[] {0, 2}), null,
+                        Torch.empty(DType.FLOAT32, 2, 4)));
+        add(rows, "bag: output that is the weight", IllegalArgumentException.class, "must not be the weight",
+                f -> f.bagRenorming.forward(Torch.arange(10, DType.INT64), Torch.arange(10, DType.INT64), null,
+                        f.weight));
+        add(rows, "bag: sparse gradient with scale_grad_by_freq fails at backward", UnsupportedOperationException.class,
+                "embedding_backward: scale_grad_by_freq not supported with sparse gradients", f -> {
+                    f.weight.requiresGrad_(true);
+                    Tensor out = F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}), null, 2.0, true,
+                            EmbeddingBagMode.SUM, true, null, false, null);
+                    out.backward(Torch.ones(DType.FLOAT32, 1, 3));
+                });
+        add(rows, "bag: backward with a gradient of the wrong shape", IllegalArgumentException.class,
+                "the gradient must have this tensor's shape [1, 3]", f -> {
+                    f.weight.requiresGrad_(true);
+                    Tensor out = F.embeddingBag(bagInput(), f.weight, Torch.tensor(new long[] {0}));
+                    out.backward(Torch.ones(DType.FLOAT32, 3, 1));
+                });
+    }
+
+    private static Tensor bagInput() {
+        return Torch.tensor(new long[] {0, 1, 2, 3});
     }
 
     private static void add(List<Arguments> rows, String name, Class<? extends Throwable> type, String fragment,
