@@ -62,7 +62,7 @@ public final class BenchMain {
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--mapped|--bags [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped [--forks N] [--out DIR]");
             }
         }
         if (out == null) {
