@@ -81,6 +81,7 @@ public final class SparseTensor implements AutoCloseable {
         return indices.size(1);
     }
 
+    /** The data type of the values. PyTorch equivalent: {@code tensor.dtype}. */
     public DType dtype() {
         return values.dtype();
     }

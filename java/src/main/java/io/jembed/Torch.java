@@ -297,7 +297,7 @@ public final class Torch {
      * raises SIGBUS, which kills the JVM. Replace mapped files by writing a new file and renaming it over the old one
      * (the mapping keeps the old file's pages).
      *
-     * @throws IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
+     * @throws java.io.IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
      *     tensor's bytes (the message names the file and the sizes)
      * @throws IllegalArgumentException if the dtype is null, a size is negative, the byte size overflows, or the offset
      *     is negative

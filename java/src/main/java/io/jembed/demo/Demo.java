@@ -24,6 +24,7 @@ import java.util.Optional;
 public final class Demo {
     private Demo() {}
 
+    /** Runs the demo; arguments: {@code --rows N --dim D --seconds S --require-native}. */
     public static void main(String[] args) {
         long rows = 1_000_000;
         long dim = 64;

@@ -82,6 +82,7 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
+    /** The parameters this optimizer updates. PyTorch equivalent: {@code optimizer.param_groups[0]["params"]}. */
     public List<Tensor> params() {
         return params;
     }
