@@ -485,6 +485,16 @@ public final class NativeBackend implements Backend {
      */
     public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                              Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices, int threads) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, offsets, perSampleWeights, out, maxIndices);
+        try {
+            bag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out, maxIndices, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void bag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                            Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices, int threads) {
         checkBagBuffers(weight, indices, offsets, bagSize, perSampleWeights, out, maxIndices, out.size(0));
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -661,6 +671,19 @@ public final class NativeBackend implements Backend {
                                           EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
                                           boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight,
                                           int threads) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, offsets, perSampleWeights, maxIndices,
+                gradWeight);
+        try {
+            bagBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, scaleGradByFreq,
+                    maxIndices, gradWeight, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void bagBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                    EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                    boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight, int threads) {
         checkBagBuffers(gradWeight, indices, offsets, bagSize, perSampleWeights, gradOutput,
                 mode == EmbeddingBagMode.MAX ? maxIndices : null, gradOutput.size(0));
         if (mode == EmbeddingBagMode.MAX && maxIndices == null) {

@@ -45,9 +45,11 @@ public final class MemoryGuard {
      * a large share of a small lookup): slot {@code threadId % SLOTS.length} holds the guard of the first live thread
      * with that slot. Thread ids are handed out in sequence, so a server's threads rarely share a slot; a thread
      * whose slot another live thread holds goes through the thread-local. Read-only after the first calls, so the
-     * threads' cores share its cache lines without invalidations.
+     * threads' cores share its cache lines without invalidations. Weak, like {@link #ALL}: the guard of a finished
+     * thread (with its scratch block and the references left in its slots) goes with the thread.
      */
-    private static final MemoryGuard[] SLOTS = new MemoryGuard[1024];
+    @SuppressWarnings("unchecked")
+    private static final WeakReference<MemoryGuard>[] SLOTS = (WeakReference<MemoryGuard>[]) new WeakReference<?>[1024];
     /** Every thread's guard; weak, so that the guards of finished threads go with their threads. */
     private static final List<WeakReference<MemoryGuard>> ALL = new ArrayList<>();
     private static volatile WeakReference<MemoryGuard>[] snapshot = newArray(0);
@@ -81,7 +83,8 @@ public final class MemoryGuard {
     /** The calling thread's guard. */
     private static MemoryGuard current() {
         Thread thread = Thread.currentThread();
-        MemoryGuard guard = SLOTS[(int) thread.getId() & (SLOTS.length - 1)];
+        WeakReference<MemoryGuard> ref = SLOTS[(int) thread.getId() & (SLOTS.length - 1)];
+        MemoryGuard guard = ref == null ? null : ref.get();
         return guard != null && guard.owner == thread ? guard : currentSlowly(thread);
     }
 
@@ -89,9 +92,9 @@ public final class MemoryGuard {
         MemoryGuard guard = CURRENT.get();
         int slot = (int) thread.getId() & (SLOTS.length - 1);
         synchronized (SLOTS) {
-            MemoryGuard there = SLOTS[slot];
+            MemoryGuard there = SLOTS[slot] == null ? null : SLOTS[slot].get();
             if (there == null || !there.owner.isAlive()) {
-                SLOTS[slot] = guard;
+                SLOTS[slot] = new WeakReference<>(guard);
             }
         }
         return guard;
@@ -191,7 +194,7 @@ public final class MemoryGuard {
     }
 
     /** The largest scratch block a thread keeps between calls; larger requests get a block of their own. */
-    public static final long SCRATCH_KEPT_BYTES = 1L << 20;
+    public static final long SCRATCH_KEPT_BYTES = 64L << 10;
 
     /**
      * Native memory of at least {@code bytes} bytes that only this thread uses, kept between calls (up to
