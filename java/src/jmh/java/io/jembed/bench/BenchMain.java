@@ -31,20 +31,35 @@ public final class BenchMain {
 
     public static void main(String[] args) throws RunnerException, IOException {
         boolean full = false;
+        boolean bagsOnly = false;
+        int forks = 0;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick": full = false; break;
                 case "--full": full = true; break;
+                case "--bags": bagsOnly = true; break;
+                case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
-                default: throw new IllegalArgumentException("usage: BenchMain --quick|--full [--out DIR]");
+                default: throw new IllegalArgumentException(
+                        "usage: BenchMain --quick|--full|--bags [--forks N] [--out DIR]");
             }
         }
         if (out == null) {
-            out = Paths.get("docs", "bench", full ? "full" : "quick");
+            out = Paths.get("docs", "bench", bagsOnly ? "bags" : full ? "full" : "quick");
         }
         Files.createDirectories(out);
         MachineInfo before = MachineInfo.now();
+        if (bagsOnly) {
+            // The EmbeddingBag suite alone, by default on 3 forks (the machine is shared: compare within one run).
+            int bagForks = forks > 0 ? forks : 3;
+            List<RunResult> results = runBags(true, bagForks, out);
+            String command = "scripts/bench --bags" + (forks > 0 ? " --forks " + forks : "");
+            Report report = new Report(results, command, before, MachineInfo.now());
+            Files.writeString(out.resolve("report.md"), report.markdown());
+            System.out.printf(Locale.ROOT, "report written to %s%n", out.resolve("report.md"));
+            return;
+        }
         List<String> impls = new ArrayList<>(List.of("native", "native-1t", "native-2t", "native-scalar",
                 "native-avx2", "native-avx512", "java-backend", "arraycopy", "naive-loop", "libtorch-1t", "libtorch"));
         // Variants this CPU cannot run are left out.
@@ -87,11 +102,49 @@ public final class BenchMain {
                 .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500));
         results.addAll(new Runner(wide.resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("results-float64.json").toString()).build()).run());
+        results.addAll(runBags(full, Math.max(1, forks), out));
         MachineInfo after = MachineInfo.now();
         String command = "scripts/bench " + (full ? "--full" : "--quick");
         Report report = new Report(results, command, before, after);
         Files.writeString(out.resolve("report.md"), report.markdown());
         Files.writeString(out.resolve("chart.svg"), report.chartSvg());
         System.out.printf(Locale.ROOT, "report written to %s%n", out.resolve("report.md"));
+    }
+
+    /**
+     * The EmbeddingBag suite (issue 10): one bag of 20 lookups from a table in cache; 4096 bags of 20 from a 512 MB
+     * table at each dim (quick: dim 64 only); mean and per-sample weights against sum at dim 64; the backward; and
+     * the memcpy of the same bytes. Several JMH runs, each with only the parameters it needs.
+     */
+    private static List<RunResult> runBags(boolean full, int forks, Path out) throws RunnerException {
+        String[] impls = {"native", "native-1t", "native-2t", "java-loop", "libtorch-1t", "libtorch"};
+        String[] dims = full ? new String[] {"16", "64", "128", "256"} : new String[] {"64"};
+        List<RunResult> results = new ArrayList<>();
+        results.addAll(runBagPart(forks, out, "bags-small", new OptionsBuilder()
+                .include(BagBenchmark.class.getSimpleName()).param("bagImpl", impls).param("dim", "64")
+                .param("bags", "1").param("table", "L2").param("mode", "sum")));
+        results.addAll(runBagPart(forks, out, "bags-large", new OptionsBuilder()
+                .include(BagBenchmark.class.getSimpleName()).param("bagImpl", impls).param("dim", dims)
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum")));
+        results.addAll(runBagPart(forks, out, "bags-modes", new OptionsBuilder()
+                .include(BagBenchmark.class.getSimpleName())
+                .param("bagImpl", "native", "native-1t", "libtorch-1t", "libtorch").param("dim", "64")
+                .param("bags", "4096").param("table", "DRAM").param("mode", "mean", "sum-psw")));
+        results.addAll(runBagPart(forks, out, "bags-backward", new OptionsBuilder()
+                .include(BagBackwardBenchmark.class.getSimpleName())));
+        String[] lookups = {"81920"};
+        results.addAll(runBagPart(forks, out, "bags-memcpy", new OptionsBuilder()
+                .include(CopyBenchmark.class.getSimpleName()).param("dim", dims).param("batch", lookups)));
+        return results;
+    }
+
+    private static Collection<RunResult> runBagPart(int forks, Path out, String name, ChainedOptionsBuilder options)
+            throws RunnerException {
+        return new Runner(options.addProfiler(GCProfiler.class)
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
+                .forks(forks).warmupIterations(2).warmupTime(TimeValue.milliseconds(500))
+                .measurementIterations(3).measurementTime(TimeValue.milliseconds(500))
+                .resultFormat(ResultFormatType.JSON).result(out.resolve("results-" + name + ".json").toString())
+                .build()).run();
     }
 }

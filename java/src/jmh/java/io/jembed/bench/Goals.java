@@ -26,6 +26,7 @@ final class Goals {
         forwardFromMemory();
         backward();
         renorm();
+        bags();
         twoThreads();
         allocation();
         md.append("## Goals\n\n| measure | goal | measured | met |\n|---|---|---|---|\n");
@@ -174,6 +175,80 @@ final class Goals {
         double r = torch.nsPerOp / nat.nsPerOp;
         add("renorm, batch 4096, 100k x 128: libtorch embedding_renorm_ / jembed, per row", ">= 100x",
                 String.format(Locale.ROOT, "%.0fx", r), r >= 100, 100 / r);
+    }
+
+    /** The EmbeddingBag goals (issue 10), from BagBenchmark, BagBackwardBenchmark and the same run's memcpy. */
+    private void bags() {
+        Predicate<Report.Row> small = r -> "1".equals(r.params.get("bags")) && "64".equals(r.params.get("dim"))
+                && "sum".equals(r.params.get("mode"));
+        Report.Row one = find("BagBenchmark", "native", small);
+        if (one == null) {
+            missing("EmbeddingBag (run scripts/bench --bags)");
+            return;
+        }
+        Report.Row torchOne = fastest(find("BagBenchmark", "libtorch", small), find("BagBenchmark", "libtorch-1t", small));
+        Report.Row javaOne = find("BagBenchmark", "java-loop", small);
+        if (torchOne != null) {
+            double r = torchOne.nsPerOp / one.nsPerOp;
+            add("bag forward, one bag of 20 lookups, dim 64, table in cache: libtorch time / jembed time", ">= 30x",
+                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f ns)", r, torchOne.nsPerOp, one.nsPerOp), r >= 30,
+                    30 / r);
+        }
+        if (javaOne != null) {
+            double r = javaOne.nsPerOp / one.nsPerOp;
+            add("the same: best pure-Java float[] loop time / jembed time", ">= 1.0x",
+                    String.format(Locale.ROOT, "%.2fx", r), r >= 1, 1 / r);
+        }
+        for (String dim : new String[] {"16", "64", "128", "256"}) {
+            Predicate<Report.Row> large = r -> "4096".equals(r.params.get("bags")) && dim.equals(r.params.get("dim"))
+                    && "sum".equals(r.params.get("mode")) && "DRAM".equals(r.params.get("table"));
+            Report.Row nat = find("BagBenchmark", "native", large);
+            Report.Row single = find("BagBenchmark", "native-1t", large);
+            Report.Row torch = fastest(find("BagBenchmark", "libtorch", large),
+                    find("BagBenchmark", "libtorch-1t", large));
+            if (nat == null) {
+                continue;
+            }
+            String where = "bag forward, 4096 bags x 20, dim " + dim + ", 512 MB table, fresh rows: ";
+            if (torch != null) {
+                double r = torch.nsPerOp / nat.nsPerOp;
+                add(where + "libtorch (its faster thread setting) time / jembed time", ">= 1.3x",
+                        String.format(Locale.ROOT, "%.2fx (%s)", r, torch.impl), r >= 1.3, 1.3 / r);
+            }
+            double memcpy = report.memcpyNs(dim, "81920");
+            if (single != null && !Double.isNaN(memcpy) && Integer.parseInt(dim) >= 64) {
+                double f = memcpy / single.nsPerOp;
+                add(where + "rows read per second on 1 thread, fraction of memcpy's bytes per second", ">= 0.7",
+                        String.format(Locale.ROOT, "%.2f", f), f >= 0.7, 0.7 / f);
+            }
+        }
+        Predicate<Report.Row> dim64 = r -> "4096".equals(r.params.get("bags")) && "64".equals(r.params.get("dim"))
+                && "DRAM".equals(r.params.get("table"));
+        Report.Row sum = find("BagBenchmark", "native", dim64.and(p("mode", "sum")));
+        Report.Row mean = find("BagBenchmark", "native", dim64.and(p("mode", "mean")));
+        Report.Row weighted = find("BagBenchmark", "native", dim64.and(p("mode", "sum-psw")));
+        if (sum != null && mean != null) {
+            double r = mean.nsPerOp / sum.nsPerOp;
+            add("bag forward, 4096 x 20, dim 64: mean time / sum time", "<= 1.05x",
+                    String.format(Locale.ROOT, "%.2fx", r), r <= 1.05, r / 1.05);
+        }
+        if (sum != null && weighted != null) {
+            double r = weighted.nsPerOp / sum.nsPerOp;
+            add("the same: per_sample_weights time / plain sum time", "<= 1.1x",
+                    String.format(Locale.ROOT, "%.2fx", r), r <= 1.1, r / 1.1);
+        }
+        Report.Row back = find("BagBackwardBenchmark", "native-1t", r -> true);
+        Report.Row torchBoth = fastest(find("BagBackwardBenchmark", "libtorch", r -> true),
+                find("BagBackwardBenchmark", "libtorch-1t", r -> true));
+        Report.Row torchForward = find("BagBackwardBenchmark", "libtorch-1t-forward", r -> true);
+        if (back != null && torchBoth != null && torchForward != null) {
+            double torchBackward = torchBoth.nsPerOp - torchForward.nsPerOp;
+            double r = torchBackward / back.nsPerOp;
+            add("bag backward, 4096 x 20, 100k x 128, sum: libtorch _embedding_bag_backward (autograd forward + "
+                    + "backward minus its forward) / jembed, one thread", ">= 50x",
+                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f us)", r, torchBackward / 1e3, back.nsPerOp / 1e3),
+                    r >= 50, 50 / r);
+        }
     }
 
     /**

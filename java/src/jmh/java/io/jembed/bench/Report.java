@@ -42,7 +42,8 @@ final class Report {
                 row.params.put(key, params.getParam(key));
             }
             row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
-                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl");
+                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl", "bagImpl",
+                            "bagBackwardImpl");
             row.nsPerOp = result.getPrimaryResult().getScore();
             row.error = result.getPrimaryResult().getScoreError();
             Result<?> alloc = result.getSecondaryResults().get("·gc.alloc.rate.norm");
@@ -52,7 +53,14 @@ final class Report {
             if (alloc != null) {
                 row.allocBytesPerOp = alloc.getScore();
             }
-            row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch", "stepBatch"));
+            if (row.params.containsKey("perBag")) {
+                row.lookups = Long.parseLong(row.params.get("bags")) * Long.parseLong(row.params.get("perBag"));
+            } else if (row.params.containsKey("bagLookups")) {
+                row.lookups = Long.parseLong(row.params.get("bagCount"))
+                        * Long.parseLong(row.params.get("bagLookups"));
+            } else {
+                row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch", "stepBatch"));
+            }
             rows.add(row);
         }
     }
@@ -99,6 +107,10 @@ final class Report {
                 + "as memory)", "ForwardBenchmark", true, "float64");
         section(md, "Memory reference: native memcpy of the same bytes", "CopyBenchmark", false, null);
         section(md, "Dense backward (float32, accumulate)", "BackwardBenchmark", false, null);
+        section(md, "EmbeddingBag forward (float32; rows = lookups; of memcpy: the same-run copy of the rows' bytes)",
+                "BagBenchmark", true, null);
+        section(md, "EmbeddingBag dense backward (float32, sum; libtorch through autograd, see BagBackwardBenchmark)",
+                "BagBackwardBenchmark", false, null);
         section(md, "Renorm (max_norm 1, p = 2)", "RenormBenchmark", false, null);
         section(md, "Sparse optimizer step (float32, coalesced gradient)", "OptimizerStepBenchmark", false, null);
         md.append("![throughput chart](chart.svg)\n");
@@ -125,7 +137,7 @@ final class Report {
             md.append(String.format(Locale.ROOT, "| %s | %s | %,.1f ± %,.1f | %,.2f | %,.0f |", configuration(row),
                     row.impl, row.nsPerOp, row.error, nsPerRow, 1e9 / nsPerRow));
             if (withMemcpy) {
-                double reference = memcpyNs(row.params.get("dim"), row.params.get("batch"));
+                double reference = memcpyNs(row.params.get("dim"), String.valueOf(row.lookups));
                 md.append(String.format(Locale.ROOT, " %.2f |", reference / row.nsPerOp));
             }
             md.append(Double.isNaN(row.allocBytesPerOp) ? " n/a |"

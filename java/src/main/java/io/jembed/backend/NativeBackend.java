@@ -45,6 +45,8 @@ public final class NativeBackend implements Backend {
     /** The reusable job objects of the crew, filled by the caller that holds it. */
     private static final GatherJob GATHER_JOB = new GatherJob(CREW.parts());
     private static final BackwardJob BACKWARD_JOB = new BackwardJob();
+    private static final BagJob BAG_JOB = new BagJob(CREW.parts());
+    private static final BagBackwardJob BAG_BACKWARD_JOB = new BagBackwardJob(CREW.parts());
 
     NativeBackend() {
         if (!NativeLibrary.isAvailable()) {
@@ -310,29 +312,390 @@ public final class NativeBackend implements Backend {
         checkResult(status, indices, rows);
     }
 
-    // ---- EmbeddingBag: the Java reference until the fused native kernels replace it --------------------------
+    // ---- EmbeddingBag: the fused native kernels (native/src/bag_loop.h, bag_backward.cpp) ----------------------
 
     @Override
     public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                              Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
-        JavaBackend.INSTANCE.embeddingBag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
-                maxIndices);
+        long rowBytes = weight.size(1) * weight.dtype().itemSize();
+        embeddingBag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out, maxIndices,
+                indices.numel() * rowBytes < PARALLEL_GATHER_BYTES ? 1 : THREADS);
+    }
+
+    /**
+     * The bag forward on one thread ({@code threads == 1}) or with its bags split among the calling thread and the
+     * helper threads when they are free; for benchmarks and tests. Every split gives the same bits: each bag is
+     * reduced by one thread, in input order.
+     */
+    public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices, int threads) {
+        checkBagBuffers(weight, indices, offsets, bagSize, perSampleWeights, out, maxIndices, out.size(0));
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        long numBags = out.size(0);
+        if (threads == 1 || numBags < CREW.parts() || !CREW.tryAcquire()) {
+            checkBagResult(bagPart(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
+                    maxIndices, 0, numBags), indices, weight.size(0));
+            return;
+        }
+        long status;
+        try {
+            status = BAG_JOB.run(CREW, weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
+                    maxIndices);
+        } finally {
+            CREW.release();
+        }
+        checkBagResult(status, indices, weight.size(0));
+    }
+
+    /** One bag forward split into ranges of whole bags holding about equal numbers of lookups. */
+    private static final class BagJob implements WorkerCrew.Job {
+        private final long[] statuses;
+        private final long[] firstBag;
+        private Tensor weight;
+        private Tensor indices;
+        private Tensor offsets;
+        private long bagSize;
+        private EmbeddingBagMode mode;
+        private Tensor perSampleWeights;
+        private long paddingIdx;
+        private Tensor out;
+        private Tensor maxIndices;
+
+        BagJob(int parts) {
+            statuses = new long[parts];
+            firstBag = new long[parts + 1];
+        }
+
+        long run(WorkerCrew crew, Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                 Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+            this.weight = weight;
+            this.indices = indices;
+            this.offsets = offsets;
+            this.bagSize = bagSize;
+            this.mode = mode;
+            this.perSampleWeights = perSampleWeights;
+            this.paddingIdx = paddingIdx;
+            this.out = out;
+            this.maxIndices = maxIndices;
+            long numBags = out.size(0);
+            int parts = statuses.length;
+            long lookups = bagEnd(indices, offsets, bagSize, numBags, numBags - 1);
+            firstBag[0] = 0;
+            for (int p = 1; p < parts; p++) {
+                firstBag[p] = Math.max(firstBag[p - 1],
+                        firstBagFrom(indices, offsets, bagSize, numBags, lookups / parts * p));
+            }
+            firstBag[parts] = numBags;
+            try {
+                crew.run(this);
+            } finally {
+                // Dropped at once, so that the job never keeps a tensor reachable.
+                this.weight = null;
+                this.indices = null;
+                this.offsets = null;
+                this.perSampleWeights = null;
+                this.out = null;
+                this.maxIndices = null;
+            }
+            for (long status : statuses) {
+                if (status != -1) {
+                    return status;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void runPart(int part) {
+            long from = firstBag[part];
+            long to = firstBag[part + 1];
+            statuses[part] = from < to ? bagPart(weight, indices, offsets, bagSize, mode, perSampleWeights,
+                    paddingIdx, out, maxIndices, from, to) : -1;
+        }
+    }
+
+    /** The flat position where bag {@code b} ends (validated offsets: bags are non-decreasing ranges). */
+    private static long bagEnd(Tensor indices, Tensor offsets, long bagSize, long numBags, long b) {
+        if (numBags == 0) {
+            return 0;
+        }
+        if (offsets == null) {
+            return (b + 1) * bagSize;
+        }
+        return b + 1 < offsets.numel() ? readIndex(offsets, b + 1) : indices.numel();
+    }
+
+    /** The first bag that starts at or after flat position {@code position} (numBags if none): a binary search. */
+    private static long firstBagFrom(Tensor indices, Tensor offsets, long bagSize, long numBags, long position) {
+        if (offsets == null) {
+            return bagSize == 0 ? numBags : Math.min(numBags, (position + bagSize - 1) / bagSize);
+        }
+        long low = 0;
+        long high = numBags;
+        while (low < high) {
+            long mid = (low + high) >>> 1;
+            if (readIndex(offsets, mid) < position) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        return low;
+    }
+
+    private static long readIndex(Tensor t, long i) {
+        return t.dtype() == DType.INT64 ? TensorInternals.memory(t).getLong(8 * i)
+                : TensorInternals.memory(t).getInt(4 * i);
+    }
+
+    /**
+     * Bags {@code [from, to)} through the kernel: with offsets, pointers into the full index and weight buffers
+     * (positions stay absolute) and the offsets from {@code from}; fixed-size bags, pointers to bag {@code from}'s
+     * first lookup. Returns the kernel's status with an index position made absolute.
+     */
+    private static long bagPart(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                                Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices, long from,
+                                long to) {
+        int indexSize = indices.dtype().itemSize();
+        int itemSize = weight.dtype().itemSize();
+        long dim = weight.size(1);
+        long rows = weight.size(0);
+        long shift = offsets == null ? from * bagSize : 0;
+        long idx = TensorInternals.memory(indices).address() + shift * indexSize;
+        long psw = perSampleWeights == null ? 0 : TensorInternals.memory(perSampleWeights).address() + shift * itemSize;
+        long off = offsets == null ? 0 : TensorInternals.memory(offsets).address() + from * indexSize;
+        long n = bagEnd(indices, offsets, bagSize, out.size(0), to - 1) - shift;
+        long target = TensorInternals.memory(out).address() + from * dim * itemSize;
+        long winners = maxIndices == null || mode != EmbeddingBagMode.MAX ? 0
+                : TensorInternals.memory(maxIndices).address() + from * dim * 8;
+        long table = TensorInternals.memory(weight).address();
+        long count = to - from;
+        int code = bagModeCode(mode);
+        int flags = fusedWeights(weight.dtype(), paddingIdx) ? JEMBED_BAG_FUSED_WEIGHTS : 0;
+        boolean wide = indices.dtype() == DType.INT64;
+        long status = weight.dtype() == DType.FLOAT32
+                ? (wide ? JembedNative.embeddingBagF32I64(table, rows, dim, idx, n, off, count, bagSize, psw,
+                                paddingIdx, code, flags, target, winners)
+                        : JembedNative.embeddingBagF32I32(table, rows, dim, idx, n, off, count, bagSize, psw,
+                                paddingIdx, code, flags, target, winners))
+                : (wide ? JembedNative.embeddingBagF64I64(table, rows, dim, idx, n, off, count, bagSize, psw,
+                                paddingIdx, code, flags, target, winners)
+                        : JembedNative.embeddingBagF64I32(table, rows, dim, idx, n, off, count, bagSize, psw,
+                                paddingIdx, code, flags, target, winners));
+        return status >= 0 ? status + shift : status;
     }
 
     @Override
     public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
                                           EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
                                           boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
-        JavaBackend.INSTANCE.embeddingBagDenseBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights,
-                paddingIdx, scaleGradByFreq, maxIndices, gradWeight);
+        long work = (mode == EmbeddingBagMode.MAX ? gradOutput.size(0) : indices.numel()) * gradWeight.size(1);
+        embeddingBagDenseBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx,
+                scaleGradByFreq, maxIndices, gradWeight, work < PARALLEL_THRESHOLD ? 1 : THREADS);
     }
 
+    /**
+     * The bag backward on {@code threads} threads, each owning the rows {@code r} with {@code r % threads} equal to
+     * its number, as {@link #embeddingDenseBackward(Tensor, Tensor, Tensor, long, boolean, int)} does: every thread
+     * count gives the same bits.
+     */
+    public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                          EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                          boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight,
+                                          int threads) {
+        checkBagBuffers(gradWeight, indices, offsets, bagSize, perSampleWeights, gradOutput,
+                mode == EmbeddingBagMode.MAX ? maxIndices : null, gradOutput.size(0));
+        if (mode == EmbeddingBagMode.MAX && maxIndices == null) {
+            throw new IllegalArgumentException("the max backward needs the forward's max indices");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads == 1) {
+            checkBagResult(bagBackwardPart(gradOutput, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx,
+                    scaleGradByFreq, maxIndices, gradWeight, 1, 0), indices, gradWeight.size(0));
+            return;
+        }
+        if (!CREW.tryAcquire()) {
+            // Another call has the helpers: this thread runs every owner's part, which gives the same bits.
+            for (int owner = 0; owner < threads; owner++) {
+                checkBagResult(bagBackwardPart(gradOutput, indices, offsets, bagSize, mode, perSampleWeights,
+                        paddingIdx, scaleGradByFreq, maxIndices, gradWeight, threads, owner), indices,
+                        gradWeight.size(0));
+            }
+            return;
+        }
+        long status;
+        try {
+            status = BAG_BACKWARD_JOB.run(CREW, gradOutput, indices, offsets, bagSize, mode, perSampleWeights,
+                    paddingIdx, scaleGradByFreq, maxIndices, gradWeight, threads);
+        } finally {
+            CREW.release();
+        }
+        checkBagResult(status, indices, gradWeight.size(0));
+    }
+
+    /** One bag backward whose row owners are dealt round-robin to the crew's parts. */
+    private static final class BagBackwardJob implements WorkerCrew.Job {
+        private final long[] statuses;
+        private Tensor gradOutput;
+        private Tensor indices;
+        private Tensor offsets;
+        private long bagSize;
+        private EmbeddingBagMode mode;
+        private Tensor perSampleWeights;
+        private long paddingIdx;
+        private boolean scale;
+        private Tensor maxIndices;
+        private Tensor gradWeight;
+        private int owners;
+
+        BagBackwardJob(int parts) {
+            statuses = new long[parts];
+        }
+
+        long run(WorkerCrew crew, Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                 EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx, boolean scale, Tensor maxIndices,
+                 Tensor gradWeight, int owners) {
+            this.gradOutput = gradOutput;
+            this.indices = indices;
+            this.offsets = offsets;
+            this.bagSize = bagSize;
+            this.mode = mode;
+            this.perSampleWeights = perSampleWeights;
+            this.paddingIdx = paddingIdx;
+            this.scale = scale;
+            this.maxIndices = maxIndices;
+            this.gradWeight = gradWeight;
+            this.owners = owners;
+            try {
+                crew.run(this);
+            } finally {
+                this.gradOutput = null;
+                this.indices = null;
+                this.offsets = null;
+                this.perSampleWeights = null;
+                this.maxIndices = null;
+                this.gradWeight = null;
+            }
+            for (long status : statuses) {
+                if (status != -1) {
+                    return status;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void runPart(int part) {
+            long status = -1;
+            for (int owner = part; owner < owners && status == -1; owner += statuses.length) {
+                status = bagBackwardPart(gradOutput, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx,
+                        scale, maxIndices, gradWeight, owners, owner);
+            }
+            statuses[part] = status;
+        }
+    }
+
+    private static long bagBackwardPart(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                        EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                        boolean scale, Tensor maxIndices, Tensor gradWeight, int owners, int owner) {
+        long gw = TensorInternals.memory(gradWeight).address();
+        long idx = TensorInternals.memory(indices).address();
+        long off = offsets == null ? 0 : TensorInternals.memory(offsets).address();
+        long go = TensorInternals.memory(gradOutput).address();
+        long psw = perSampleWeights == null ? 0 : TensorInternals.memory(perSampleWeights).address();
+        long winners = mode == EmbeddingBagMode.MAX ? TensorInternals.memory(maxIndices).address() : 0;
+        long rows = gradWeight.size(0);
+        long dim = gradWeight.size(1);
+        long numBags = gradOutput.size(0);
+        long n = bagEnd(indices, offsets, bagSize, numBags, numBags - 1);
+        int code = bagModeCode(mode);
+        int flag = scale ? 1 : 0;
+        boolean wide = indices.dtype() == DType.INT64;
+        return gradWeight.dtype() == DType.FLOAT32
+                ? (wide ? JembedNative.embeddingBagBackwardF32I64(gw, rows, dim, idx, n, off, numBags, bagSize, go,
+                                psw, paddingIdx, code, flag, winners, owners, owner)
+                        : JembedNative.embeddingBagBackwardF32I32(gw, rows, dim, idx, n, off, numBags, bagSize, go,
+                                psw, paddingIdx, code, flag, winners, owners, owner))
+                : (wide ? JembedNative.embeddingBagBackwardF64I64(gw, rows, dim, idx, n, off, numBags, bagSize, go,
+                                psw, paddingIdx, code, flag, winners, owners, owner)
+                        : JembedNative.embeddingBagBackwardF64I32(gw, rows, dim, idx, n, off, numBags, bagSize, go,
+                                psw, paddingIdx, code, flag, winners, owners, owner));
+    }
+
+    /**
+     * The per-sample-weight gradient: one double dot product per lookup, summed in element order so that it has the
+     * Java reference's bits; a vector kernel would reorder the sum. The Java reference is that loop.
+     */
     @Override
     public void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
                                                      Tensor offsets, long bagSize, long paddingIdx,
                                                      Tensor gradPerSampleWeights) {
         JavaBackend.INSTANCE.embeddingBagPerSampleWeightsBackward(gradOutput, weight, indices, offsets, bagSize,
                 paddingIdx, gradPerSampleWeights);
+    }
+
+    /** jembed.h's JEMBED_BAG_SUM, _MEAN, _MAX. */
+    private static int bagModeCode(EmbeddingBagMode mode) {
+        switch (mode) {
+            case SUM: return 0;
+            case MEAN: return 1;
+            default: return 2;
+        }
+    }
+
+    /** jembed.h's JEMBED_BAG_FUSED_WEIGHTS. */
+    private static final int JEMBED_BAG_FUSED_WEIGHTS = 1;
+
+    /**
+     * Whether per-sample weights are fused into the sum with one rounding, as libtorch's float32 path without a
+     * padding_idx (FBGEMM) does; its other paths multiply, then add (bag-contract.md; the Java reference's rule).
+     */
+    private static boolean fusedWeights(DType type, long paddingIdx) {
+        return type == DType.FLOAT32 && paddingIdx < 0;
+    }
+
+    /**
+     * The O(1) part of a bag call's contract, checked again here because this class is public: whoever calls it, the
+     * kernels get buffers as large as they will touch. Offsets and index values are the kernels' own checks.
+     */
+    private static void checkBagBuffers(Tensor weight, Tensor indices, Tensor offsets, long bagSize,
+                                        Tensor perSampleWeights, Tensor out, Tensor maxIndices, long numBags) {
+        checkBuffers(weight, indices, null);
+        boolean ok = !out.isClosed() && TensorInternals.memory(out).isNative() && out.dtype() == weight.dtype()
+                && weight.dtype().isFloatingPoint() && weight.dtype().itemSize() >= 4
+                && out.numel() == saturatedProduct(numBags, weight.size(1))
+                && (offsets == null
+                        ? bagSize >= 0 && indices.numel() == saturatedProduct(numBags, bagSize)
+                        : !offsets.isClosed() && TensorInternals.memory(offsets).isNative()
+                                && offsets.dtype() == indices.dtype() && offsets.dim() == 1
+                                && offsets.numel() >= numBags)
+                && (perSampleWeights == null || (!perSampleWeights.isClosed()
+                        && TensorInternals.memory(perSampleWeights).isNative()
+                        && perSampleWeights.dtype() == weight.dtype()
+                        && perSampleWeights.numel() == indices.numel()))
+                && (maxIndices == null || (!maxIndices.isClosed() && TensorInternals.memory(maxIndices).isNative()
+                        && maxIndices.dtype() == DType.INT64 && maxIndices.numel() == out.numel()));
+        if (!ok) {
+            throw new IllegalArgumentException("a bag call needs a float32/float64 table, offsets of the indices' "
+                    + "dtype (or fixed bags covering the indices), an output of " + numBags + " x " + weight.size(1)
+                    + " in the table's dtype, per-sample weights of the indices' length and int64 max indices of the "
+                    + "output's size, all in native memory; got table " + Arrays.toString(weight.shape()) + " "
+                    + weight.dtype() + ", indices " + Arrays.toString(indices.shape()) + ", output "
+                    + Arrays.toString(out.shape()) + " " + out.dtype());
+        }
+    }
+
+    /** Turns a bag kernel's status into an exception; only a concurrent rewrite of validated input gets here. */
+    private static void checkBagResult(long status, Tensor indices, long rows) {
+        if (status == -4) {
+            throw new java.util.ConcurrentModificationException("the offsets were valid when validated and are not "
+                    + "now: another thread rewrote the offsets tensor during the call");
+        }
+        checkResult(status, indices, rows);
     }
 
     @Override
