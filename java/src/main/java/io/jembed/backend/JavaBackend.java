@@ -590,6 +590,15 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        MemoryGuard guard = TensorInternals.guard(weight, query, values, indices, null, null);
+        try {
+            topK(weight, query, eps, values, indices);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void topK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
         Memory table = TensorInternals.memory(weight);
         Memory q = TensorInternals.memory(query);
         long rows = weight.size(0);

@@ -963,6 +963,15 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        MemoryGuard guard = TensorInternals.guard(weight, query, values, indices, null, null);
+        try {
+            topK(weight, query, eps, values, indices);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void topK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
         checkBuffers(weight, indices, null);
         boolean ok = weight.dtype() == DType.FLOAT32 && query.dtype() == DType.FLOAT32 && query.dim() == 1
                 && query.size(0) == weight.size(1) && !query.isClosed() && TensorInternals.memory(query).isNative()
