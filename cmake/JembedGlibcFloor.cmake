@@ -10,7 +10,7 @@ include_guard(GLOBAL)
 # Every glibc symbol that the library, the static libstdc++ or the static libgcc reference at a version above 2.17
 # when built on Debian 12. A new one fails scripts/check-glibc-floor; add it here and in glibc_floor.cpp.
 set(JEMBED_GLIBC_FLOOR_WRAPPED
-  pow dlopen dlsym dlerror dlclose pthread_once __pthread_key_create fstat __libc_single_threaded _dl_find_object)
+  pow dlopen dlsym dlerror dlclose pthread_once __pthread_key_create pthread_key_create pthread_setspecific fstat __libc_single_threaded _dl_find_object)
 
 function(jembed_jni_link_flags)
   set(rsp "${CMAKE_BINARY_DIR}/jni-link.rsp")

@@ -31,15 +31,45 @@ using CopyRowFn = void (*)(const char* src, char* dst, int64_t bytes);
   }
 }
 
+// The position of the first index outside [0, rows), or JEMBED_OK. Blocks of 16 indices are checked without a branch
+// per index (one unsigned compare each, which also rejects negatives), so the compiler vectorises them with the
+// variant's instructions; a block that holds a bad index is rescanned in order, to name the first one. This is the
+// only validation of a lookup's indices: it runs before anything is written, so a call that fails changes nothing.
+template <typename I>
+[[gnu::always_inline]] inline int64_t first_out_of_range(const I* idx, int64_t n, int64_t rows) {
+  const uint64_t limit = static_cast<uint64_t>(rows);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    unsigned bad = 0;
+    for (int k = 0; k < 16; ++k) {
+      bad |= static_cast<uint64_t>(static_cast<int64_t>(idx[i + k])) >= limit ? 1u : 0u;
+    }
+    if (bad != 0) {
+      break;
+    }
+  }
+  for (; i < n; ++i) {
+    if (static_cast<uint64_t>(static_cast<int64_t>(idx[i])) >= limit) {
+      return i;
+    }
+  }
+  return JEMBED_OK;
+}
+
 // The copy is a template argument rather than a function pointer so that it is inlined into the loop.
 template <typename T, typename I, CopyRowFn kCopyRow>
 int64_t gather_rows(const T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, T* out) {
   if (rows < 0 || dim < 0 || n < 0) {
     return JEMBED_ERR_ARGUMENT;
   }
+  const int64_t bad = first_out_of_range(idx, n, rows);
+  if (bad != JEMBED_OK) {
+    return bad;
+  }
   const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(T));
   for (int64_t i = 0; i < n; ++i) {
-    // One unsigned compare rejects negatives too; the index is read once, so a concurrent rewrite cannot slip by.
+    // Checked again as it is loaded (a predictable branch): the index buffer may be caller memory that another
+    // thread rewrites after the validation above; a changed index is reported, never dereferenced.
     const int64_t r = static_cast<int64_t>(idx[i]);
     if (static_cast<uint64_t>(r) >= static_cast<uint64_t>(rows)) {
       return i;

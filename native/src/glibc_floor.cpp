@@ -38,6 +38,7 @@ __asm__(".symver dlerror, dlerror@" JEMBED_GLIBC_BASE);
 __asm__(".symver dlclose, dlclose@" JEMBED_GLIBC_BASE);
 __asm__(".symver pthread_once, pthread_once@" JEMBED_GLIBC_BASE);
 __asm__(".symver pthread_key_create, pthread_key_create@" JEMBED_GLIBC_BASE);
+__asm__(".symver pthread_setspecific, pthread_setspecific@" JEMBED_GLIBC_BASE);
 __asm__(".symver __fxstat, __fxstat@" JEMBED_GLIBC_BASE);
 
 #define JEMBED_HIDDEN __attribute__((visibility("hidden")))
@@ -60,6 +61,15 @@ JEMBED_HIDDEN int __wrap_dlclose(void* handle) { return dlclose(handle); }
 JEMBED_HIDDEN int __wrap_pthread_once(pthread_once_t* once, void (*init)(void)) { return pthread_once(once, init); }
 JEMBED_HIDDEN int __wrap___pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
   return pthread_key_create(key, destructor);
+}
+
+// per_thread.h frees each thread's kernel scratch through a pthread key (a thread_local with a destructor would need
+// __cxa_thread_atexit_impl, glibc 2.18); both functions moved from libpthread into libc in 2.34.
+JEMBED_HIDDEN int __wrap_pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
+  return pthread_key_create(key, destructor);
+}
+JEMBED_HIDDEN int __wrap_pthread_setspecific(pthread_key_t key, const void* value) {
+  return pthread_setspecific(key, value);
 }
 
 // Before glibc 2.33, fstat was an inline function in <sys/stat.h> calling __fxstat with the version of struct stat

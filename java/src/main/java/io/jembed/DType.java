@@ -10,9 +10,13 @@ package io.jembed;
  * <p>Immutable and thread-safe.
  */
 public enum DType {
+    /** PyTorch equivalent: {@code torch.float32}. */
     FLOAT32("float32", "Float", 4, true),
+    /** PyTorch equivalent: {@code torch.float64}. */
     FLOAT64("float64", "Double", 8, true),
+    /** PyTorch equivalent: {@code torch.int32}. */
     INT32("int32", "Int", 4, false),
+    /** PyTorch equivalent: {@code torch.int64} (PyTorch's {@code torch.long}). */
     INT64("int64", "Long", 8, false);
 
     private final String pytorchName;
@@ -32,6 +36,7 @@ public enum DType {
         return itemSize;
     }
 
+    /** PyTorch equivalent: {@code dtype.is_floating_point}. */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }

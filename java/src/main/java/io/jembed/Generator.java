@@ -30,6 +30,7 @@ public final class Generator {
         manualSeed(DEFAULT_SEED);
     }
 
+    /** A generator seeded with {@code seed}. PyTorch equivalent: {@code torch.Generator().manual_seed(seed)}. */
     public Generator(long seed) {
         manualSeed(seed);
     }

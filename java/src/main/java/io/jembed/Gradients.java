@@ -1,5 +1,7 @@
 package io.jembed;
 
+import io.jembed.internal.memory.MemoryGuard;
+
 /**
  * The gradient accumulated on one leaf tensor: dense or sparse, as its producers made it.
  *
@@ -95,8 +97,13 @@ final class Gradients implements AutoCloseable {
         if (writtenCount + n > written.length) {
             written = java.util.Arrays.copyOf(written, (int) Math.max(written.length * 2L, writtenCount + n));
         }
-        for (long i = 0; i < n; i++) {
-            written[writtenCount++] = rows.flatLong(i);
+        MemoryGuard guard = MemoryGuard.enter(rows.memory());
+        try {
+            for (long i = 0; i < n; i++) {
+                written[writtenCount++] = rows.flatLong(i);
+            }
+        } finally {
+            guard.exit();
         }
     }
 
@@ -105,8 +112,13 @@ final class Gradients implements AutoCloseable {
         if (writtenOverflow || rowBytes == 0) {
             dense.zero_();
         } else {
-            for (int k = 0; k < writtenCount; k++) {
-                dense.memory().fillZero(written[k] * rowBytes, rowBytes);
+            MemoryGuard guard = MemoryGuard.enter(dense.memory());
+            try {
+                for (int k = 0; k < writtenCount; k++) {
+                    dense.memory().fillZero(written[k] * rowBytes, rowBytes);
+                }
+            } finally {
+                guard.exit();
             }
         }
         writtenCount = 0;

@@ -1,5 +1,6 @@
 package io.jembed;
 
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.Arrays;
 
 /**
@@ -80,6 +81,7 @@ public final class SparseTensor implements AutoCloseable {
         return indices.size(1);
     }
 
+    /** The data type of the values. PyTorch equivalent: {@code tensor.dtype}. */
     public DType dtype() {
         return values.dtype();
     }
@@ -113,6 +115,16 @@ public final class SparseTensor implements AutoCloseable {
         long dim = shape[1];
         Tensor newIndices = Tensor.allocate(DType.INT64, new long[] {1, unique}, false);
         Tensor newValues = Tensor.allocate(values.dtype(), new long[] {unique, dim}, true);
+        MemoryGuard guard = MemoryGuard.enter(values.memory());
+        try {
+            fillCoalesced(rows, order, newIndices, newValues, dim);
+        } finally {
+            guard.exit();
+        }
+        return new SparseTensor(newIndices, newValues, shape, true);
+    }
+
+    private void fillCoalesced(long[] rows, Integer[] order, Tensor newIndices, Tensor newValues, long dim) {
         int slot = -1;
         for (int k = 0; k < order.length; k++) {
             if (k == 0 || rows[order[k]] != rows[order[k - 1]]) {
@@ -124,7 +136,6 @@ public final class SparseTensor implements AutoCloseable {
                         + values.flatDouble(order[k] * dim + j));
             }
         }
-        return new SparseTensor(newIndices, newValues, shape, true);
     }
 
     /** PyTorch equivalent: {@code t.to_dense()}: repeated rows added in entry order. */
@@ -137,12 +148,17 @@ public final class SparseTensor implements AutoCloseable {
     /** {@code target[indices[k]] += alpha * values[k]} for every entry in order (PyTorch's dense {@code add_(sparse)}). */
     void addTo(Tensor target, double alpha) {
         long dim = shape[1];
-        for (long k = 0; k < nnz(); k++) {
-            long row = indices.flatLong(k);
-            for (long j = 0; j < dim; j++) {
-                long at = row * dim + j;
-                target.flatSet(at, target.flatDouble(at) + roundTo(alpha * values.flatDouble(k * dim + j)));
+        MemoryGuard guard = MemoryGuard.enter(target.memory(), indices.memory(), values.memory());
+        try {
+            for (long k = 0; k < nnz(); k++) {
+                long row = indices.flatLong(k);
+                for (long j = 0; j < dim; j++) {
+                    long at = row * dim + j;
+                    target.flatSet(at, target.flatDouble(at) + roundTo(alpha * values.flatDouble(k * dim + j)));
+                }
             }
+        } finally {
+            guard.exit();
         }
     }
 
@@ -158,10 +174,16 @@ public final class SparseTensor implements AutoCloseable {
         Tensor newIndices = Tensor.allocate(DType.INT64, new long[] {1, n1 + n2}, false);
         Tensor newValues = Tensor.allocate(values.dtype(), new long[] {n1 + n2, dim}, false);
         int item = values.dtype().itemSize();
-        indices.memory().copyTo(0, newIndices.memory(), 0, 8 * n1);
-        other.indices.memory().copyTo(0, newIndices.memory(), 8 * n1, 8 * n2);
-        values.memory().copyTo(0, newValues.memory(), 0, n1 * dim * item);
-        other.values.memory().copyTo(0, newValues.memory(), n1 * dim * item, n2 * dim * item);
+        MemoryGuard guard = MemoryGuard.enter(indices.memory(), values.memory(), other.indices.memory(),
+                other.values.memory(), null, null);
+        try {
+            indices.memory().copyTo(0, newIndices.memory(), 0, 8 * n1);
+            other.indices.memory().copyTo(0, newIndices.memory(), 8 * n1, 8 * n2);
+            values.memory().copyTo(0, newValues.memory(), 0, n1 * dim * item);
+            other.values.memory().copyTo(0, newValues.memory(), n1 * dim * item, n2 * dim * item);
+        } finally {
+            guard.exit();
+        }
         return new SparseTensor(newIndices, newValues, shape, false);
     }
 

@@ -3,6 +3,7 @@ package io.jembed;
 import io.jembed.autograd.GradFn;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.Arrays;
 
 /**
@@ -16,7 +17,13 @@ import java.util.Arrays;
  * (conversions to Java arrays then refuse, naming the size).
  *
  * <p><b>Thread safety.</b> Concurrent reads are safe. Writes must not race with reads or writes of the same
- * elements, and {@code close()} must not race with any other use; jembed does not lock tensors.
+ * elements; jembed does not lock elements. {@code close()} may race with any use on other threads and never crashes
+ * the JVM: every operation that touches a tensor's memory (its methods here, lookups, backward passes, optimizer
+ * steps, in Java or native code) holds the memory for its duration, so a {@code close()} that comes during an
+ * operation waits until it is over before freeing the memory, and an operation that starts after {@code close()}
+ * throws {@link IllegalStateException}. Closing a tensor inside an operation of the same thread that uses it throws
+ * {@link IllegalStateException} and leaves it open. The memory also stays reachable for the garbage collector while
+ * an operation holds it.
  */
 public final class Tensor implements AutoCloseable {
     static {
@@ -149,19 +156,34 @@ public final class Tensor implements AutoCloseable {
      */
     public double getDouble(long... index) {
         checkOpen();
-        return flatDouble(flatIndex(index));
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            return flatDouble(flatIndex(index));
+        } finally {
+            guard.exit();
+        }
     }
 
     /** The element at {@code index} as a long; floating values are truncated toward zero as by {@code .long()}. */
     public long getLong(long... index) {
         checkOpen();
-        return flatLong(flatIndex(index));
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            return flatLong(flatIndex(index));
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Sets the element at {@code index}, converting {@code value} to this tensor's dtype. */
     public void set(double value, long... index) {
         checkWritable();
-        flatSet(flatIndex(index), value);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            flatSet(flatIndex(index), value);
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -171,10 +193,15 @@ public final class Tensor implements AutoCloseable {
      */
     public double item() {
         checkOpen();
-        if (numel != 1) {
-            throw new IllegalStateException("a Tensor with " + numel + " elements cannot be converted to Scalar");
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            if (numel != 1) {
+                throw new IllegalStateException("a Tensor with " + numel + " elements cannot be converted to Scalar");
+            }
+            return flatDouble(0);
+        } finally {
+            guard.exit();
         }
-        return flatDouble(0);
     }
 
     double flatDouble(long flat) {
@@ -223,53 +250,73 @@ public final class Tensor implements AutoCloseable {
     /** The elements in row-major order, converted to float. PyTorch equivalent: {@code tensor.flatten().tolist()}. */
     public float[] toFloatArray() {
         checkOpen();
-        float[] out = new float[arrayLength()];
-        if (dtype == DType.FLOAT32) {
-            memory.copyToArray(0, out, 0, out.length);
-        } else {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (float) flatDouble(i);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            float[] out = new float[arrayLength()];
+            if (dtype == DType.FLOAT32) {
+                memory.copyToArray(0, out, 0, out.length);
+            } else {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = (float) flatDouble(i);
+                }
             }
+            return out;
+        } finally {
+            guard.exit();
         }
-        return out;
     }
 
     /** The elements in row-major order, converted to double. */
     public double[] toDoubleArray() {
         checkOpen();
-        double[] out = new double[arrayLength()];
-        if (dtype == DType.FLOAT64) {
-            memory.copyToArray(0, out, 0, out.length);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            double[] out = new double[arrayLength()];
+            if (dtype == DType.FLOAT64) {
+                memory.copyToArray(0, out, 0, out.length);
+                return out;
+            }
+            for (int i = 0; i < out.length; i++) {
+                out[i] = flatDouble(i);
+            }
             return out;
+        } finally {
+            guard.exit();
         }
-        for (int i = 0; i < out.length; i++) {
-            out[i] = flatDouble(i);
-        }
-        return out;
     }
 
     /** The elements in row-major order, converted to long (floating values truncated toward zero). */
     public long[] toLongArray() {
         checkOpen();
-        long[] out = new long[arrayLength()];
-        if (dtype == DType.INT64) {
-            memory.copyToArray(0, out, 0, out.length);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            long[] out = new long[arrayLength()];
+            if (dtype == DType.INT64) {
+                memory.copyToArray(0, out, 0, out.length);
+                return out;
+            }
+            for (int i = 0; i < out.length; i++) {
+                out[i] = flatLong(i);
+            }
             return out;
+        } finally {
+            guard.exit();
         }
-        for (int i = 0; i < out.length; i++) {
-            out[i] = flatLong(i);
-        }
-        return out;
     }
 
     /** The elements in row-major order, converted to int (as by a narrowing cast from long). */
     public int[] toIntArray() {
         checkOpen();
-        int[] out = new int[arrayLength()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (int) flatLong(i);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            int[] out = new int[arrayLength()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (int) flatLong(i);
+            }
+            return out;
+        } finally {
+            guard.exit();
         }
-        return out;
     }
 
     /**
@@ -278,29 +325,49 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor copyFrom(float[] values) {
         checkCopySource(DType.FLOAT32, values.length);
-        memory.copyFromArray(values, 0, values.length, 0);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            memory.copyFromArray(values, 0, values.length, 0);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#FLOAT64}. */
     public Tensor copyFrom(double[] values) {
         checkCopySource(DType.FLOAT64, values.length);
-        memory.copyFromArray(values, 0, values.length, 0);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            memory.copyFromArray(values, 0, values.length, 0);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#INT64}. */
     public Tensor copyFrom(long[] values) {
         checkCopySource(DType.INT64, values.length);
-        memory.copyFromArray(values, 0, values.length, 0);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            memory.copyFromArray(values, 0, values.length, 0);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /** As {@link #copyFrom(float[])}, for {@link DType#INT32}. */
     public Tensor copyFrom(int[] values) {
         checkCopySource(DType.INT32, values.length);
-        memory.copyFromArray(values, 0, values.length, 0);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            memory.copyFromArray(values, 0, values.length, 0);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     private void checkCopySource(DType sourceType, int length) {
@@ -330,18 +397,23 @@ public final class Tensor implements AutoCloseable {
         if (source == this) {
             return this;
         }
-        if (source.dtype == dtype) {
-            source.memory.copyTo(0, memory, 0, numel * dtype.itemSize());
-        } else if (dtype.isFloatingPoint()) {
-            for (long i = 0; i < numel; i++) {
-                flatSet(i, source.flatDouble(i));
+        MemoryGuard guard = MemoryGuard.enter(memory, source.memory);
+        try {
+            if (source.dtype == dtype) {
+                source.memory.copyTo(0, memory, 0, numel * dtype.itemSize());
+            } else if (dtype.isFloatingPoint()) {
+                for (long i = 0; i < numel; i++) {
+                    flatSet(i, source.flatDouble(i));
+                }
+            } else {
+                for (long i = 0; i < numel; i++) {
+                    flatSetLong(i, source.flatLong(i));
+                }
             }
-        } else {
-            for (long i = 0; i < numel; i++) {
-                flatSetLong(i, source.flatLong(i));
-            }
+            return this;
+        } finally {
+            guard.exit();
         }
-        return this;
     }
 
     void flatSetLong(long flat, long value) {
@@ -357,17 +429,27 @@ public final class Tensor implements AutoCloseable {
     /** PyTorch equivalent: {@code tensor.fill_(value)}. */
     public Tensor fill_(double value) {
         checkWritable();
-        for (long i = 0; i < numel; i++) {
-            flatSet(i, value);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            for (long i = 0; i < numel; i++) {
+                flatSet(i, value);
+            }
+            return this;
+        } finally {
+            guard.exit();
         }
-        return this;
     }
 
     /** PyTorch equivalent: {@code tensor.zero_()}. */
     public Tensor zero_() {
         checkWritable();
-        memory.fillZero(0, numel * dtype.itemSize());
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            memory.fillZero(0, numel * dtype.itemSize());
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -382,8 +464,13 @@ public final class Tensor implements AutoCloseable {
         if (!(std >= 0.0) || Double.isInfinite(std)) {
             throw new IllegalArgumentException("normal expects std >= 0.0, but found std " + std);
         }
-        RandomFill.normal(this, mean, std, generator);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            RandomFill.normal(this, mean, std, generator);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /** PyTorch equivalent: {@code tensor.normal_(mean, std)} with the default generator. */
@@ -404,8 +491,13 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("uniform_ expects to return a [from, to) range, but found from=" + from
                     + " > to=" + to + " or a bound that is not finite");
         }
-        RandomFill.uniform(this, from, to, generator);
-        return this;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            RandomFill.uniform(this, from, to, generator);
+            return this;
+        } finally {
+            guard.exit();
+        }
     }
 
     /** PyTorch equivalent: {@code tensor.uniform_(from, to)} with the default generator. */
@@ -423,9 +515,14 @@ public final class Tensor implements AutoCloseable {
     /** A new tensor with the same dtype, shape and contents. PyTorch equivalent: {@code tensor.clone()}. */
     public Tensor clone() {
         checkOpen();
-        Tensor copy = allocate(dtype, shape, false);
-        memory.copyTo(0, copy.memory, 0, numel * dtype.itemSize());
-        return copy;
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            Tensor copy = allocate(dtype, shape, false);
+            memory.copyTo(0, copy.memory, 0, numel * dtype.itemSize());
+            return copy;
+        } finally {
+            guard.exit();
+        }
     }
 
     // ---- gradients -----------------------------------------------------------------------------------------
@@ -559,7 +656,18 @@ public final class Tensor implements AutoCloseable {
         if (isClosed()) {
             return "tensor(<closed>, dtype=" + dtype + ")";
         }
-        String text = TensorFormatter.format(this);
+        String text;
+        MemoryGuard guard;
+        try {
+            guard = MemoryGuard.enter(memory);
+        } catch (IllegalStateException closedMeanwhile) {
+            return "tensor(<closed>, dtype=" + dtype + ")";
+        }
+        try {
+            text = TensorFormatter.format(this);
+        } finally {
+            guard.exit();
+        }
         if (gradFn != null) {
             return text.substring(0, text.length() - 1) + ", grad_fn=<" + gradFn.name() + ">)";
         }

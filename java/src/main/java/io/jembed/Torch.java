@@ -2,6 +2,7 @@ package io.jembed;
 
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
@@ -241,12 +242,17 @@ public final class Torch {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             return false;
         }
-        for (long i = 0; i < a.numel(); i++) {
-            if (!(a.flatDouble(i) == b.flatDouble(i))) {
-                return false;
+        MemoryGuard guard = MemoryGuard.enter(a.memory(), b.memory());
+        try {
+            for (long i = 0; i < a.numel(); i++) {
+                if (!(a.flatDouble(i) == b.flatDouble(i))) {
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            guard.exit();
         }
-        return true;
     }
 
     /**
@@ -258,14 +264,19 @@ public final class Torch {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             return false;
         }
-        for (long i = 0; i < a.numel(); i++) {
-            double x = a.flatDouble(i);
-            double y = b.flatDouble(i);
-            if (!(x == y || Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
-                return false;
+        MemoryGuard guard = MemoryGuard.enter(a.memory(), b.memory());
+        try {
+            for (long i = 0; i < a.numel(); i++) {
+                double x = a.flatDouble(i);
+                double y = b.flatDouble(i);
+                if (!(x == y || Math.abs(x - y) <= atol + rtol * Math.abs(y))) {
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            guard.exit();
         }
-        return true;
     }
 
     // ---- from files ----------------------------------------------------------------------------------------
@@ -286,7 +297,7 @@ public final class Torch {
      * raises SIGBUS, which kills the JVM. Replace mapped files by writing a new file and renaming it over the old one
      * (the mapping keeps the old file's pages).
      *
-     * @throws IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
+     * @throws java.io.IOException if the file cannot be opened or mapped, or is shorter than {@code offset} plus the
      *     tensor's bytes (the message names the file and the sizes)
      * @throws IllegalArgumentException if the dtype is null, a size is negative, the byte size overflows, or the offset
      *     is negative

@@ -24,10 +24,27 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <p>Usage: {@code BenchMain --quick|--full [--out DIR]}. Quick: the main shapes, one fork, short iterations (a few
  * minutes). Full: every shape (dims 16 to 512, batches 1 to 4096, tables in L2, L3 and DRAM), one fork, 1 s
- * iterations (about 35 minutes on 2 cores).
+ * iterations (about 35 minutes on 2 cores). Both then run the serving path (ServingBenchmark: small lookups from
+ * cached tables, three forks each, every goal shape with --full: about 20 more minutes; the corners without).
  */
 public final class BenchMain {
     private BenchMain() {}
+
+    /** ServingBenchmark's grid: every table, dim and batch of issue 13's goals with --full, the corners without. */
+    static ChainedOptionsBuilder serving(boolean full) {
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .include(ServingBenchmark.class.getSimpleName())
+                .param("impl", ServingBenchmark.IMPLS)
+                .addProfiler(GCProfiler.class)
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
+                .forks(3).warmupIterations(2).warmupTime(TimeValue.milliseconds(300))
+                .measurementIterations(3).measurementTime(TimeValue.milliseconds(300));
+        if (full) {
+            return options.param("table", "L1", "L2", "L3").param("dim", "16", "32", "128")
+                    .param("batch", "1", "8", "64", "512");
+        }
+        return options.param("table", "L1", "L3").param("dim", "16", "128").param("batch", "1", "8", "64");
+    }
 
     public static void main(String[] args) throws RunnerException, IOException {
         boolean full = false;
@@ -38,11 +55,14 @@ public final class BenchMain {
             switch (args[i]) {
                 case "--quick": full = false; break;
                 case "--full": full = true; break;
+                case "--mapped":
+                    MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
+                    return;
                 case "--bags": bagsOnly = true; break;
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--mapped|--bags [--forks N] [--out DIR]");
             }
         }
         if (out == null) {
@@ -102,6 +122,14 @@ public final class BenchMain {
                 .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500));
         results.addAll(new Runner(wide.resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("results-float64.json").toString()).build()).run());
+        // The serving path (issue 13): small lookups from cached tables, three forks each, since its goals are read
+        // from the fork minimums; then two threads on one shared table.
+        results.addAll(new Runner(serving(full).threads(1).resultFormat(ResultFormatType.JSON)
+                .result(out.resolve("results-serving.json").toString()).build()).run());
+        results.addAll(new Runner(serving(false).threads(2).param("impl", "tensor", "long[]", "arraycopy-long[]")
+                .param("table", "L1").param("dim", "16").param("batch", "8", "64")
+                .resultFormat(ResultFormatType.JSON)
+                .result(out.resolve("results-serving-2threads.json").toString()).build()).run());
         results.addAll(runBags(full, Math.max(1, forks), out));
         MachineInfo after = MachineInfo.now();
         String command = "scripts/bench " + (full ? "--full" : "--quick");

@@ -23,6 +23,7 @@ final class Goals {
     void appendTo(StringBuilder md) {
         forwardBatchOne();
         forwardInCache();
+        serving();
         forwardFromMemory();
         backward();
         renorm();
@@ -103,6 +104,66 @@ final class Goals {
             add("the same at dim <= 32, worst shape", ">= 1.2x",
                     String.format(Locale.ROOT, "%.2fx (%s)", worstSmall, worstSmallAt), worstSmall >= 1.2,
                     1.2 / worstSmall);
+        }
+    }
+
+    /**
+     * Issue 13's serving goals, from ServingBenchmark's fork minimums (one thread): at every batch >= 8, table and
+     * dim, jembed against the System.arraycopy loop over the same request (a tensor or long[] request against the
+     * long[] loop, an int[] request against the int[] loop): >= 1.0x, and >= 1.2x at dim <= 32; batch 1, dim 128:
+     * <= 20 ns per call.
+     */
+    private void serving() {
+        boolean any = false;
+        for (String form : new String[] {"tensor", "long[]", "int[]"}) {
+            String baseline = form.equals("int[]") ? "arraycopy-int[]" : "arraycopy-long[]";
+            double worst = Double.POSITIVE_INFINITY;
+            String worstAt = "";
+            double worstSmall = Double.POSITIVE_INFINITY;
+            String worstSmallAt = "";
+            double batchOne = Double.NaN;
+            for (Report.Row row : rows) {
+                if (!row.benchmark.startsWith("ServingBenchmark") || !row.impl.equals(form)
+                        || !"1".equals(row.params.get("threads"))) {
+                    continue;
+                }
+                any = true;
+                if (row.lookups == 1 && "128".equals(row.params.get("dim")) && "L1".equals(row.params.get("table"))) {
+                    batchOne = row.forkMinNs;
+                }
+                Report.Row copy = same(row, baseline);
+                if (copy == null || row.lookups < 8) {
+                    continue;
+                }
+                double ratio = copy.forkMinNs / row.forkMinNs;
+                String at = "dim " + row.params.get("dim") + ", batch " + row.params.get("batch") + ", "
+                        + row.params.get("table");
+                if (ratio < worst) {
+                    worst = ratio;
+                    worstAt = at;
+                }
+                if (Integer.parseInt(row.params.get("dim")) <= 32 && ratio < worstSmall) {
+                    worstSmall = ratio;
+                    worstSmallAt = at;
+                }
+            }
+            String what = "serving, request as " + (form.equals("tensor") ? "a prepared tensor" : "a " + form);
+            if (worst != Double.POSITIVE_INFINITY) {
+                add(what + ", batch >= 8, L1/L2/L3 table: arraycopy loop / jembed (fork minimums), worst shape",
+                        ">= 1.0x", String.format(Locale.ROOT, "%.2fx (%s)", worst, worstAt), worst >= 1, 1 / worst);
+            }
+            if (worstSmall != Double.POSITIVE_INFINITY) {
+                add(what + ", the same at dim <= 32", ">= 1.2x",
+                        String.format(Locale.ROOT, "%.2fx (%s)", worstSmall, worstSmallAt), worstSmall >= 1.2,
+                        1.2 / worstSmall);
+            }
+            if (!Double.isNaN(batchOne)) {
+                add(what + ", batch 1, dim 128, L1 table (fork minimum)", "<= 20 ns",
+                        String.format(Locale.ROOT, "%.1f ns", batchOne), batchOne <= 20, batchOne / 20);
+            }
+        }
+        if (!any) {
+            missing("serving path (ServingBenchmark)");
         }
     }
 

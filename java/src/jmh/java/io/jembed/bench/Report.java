@@ -24,6 +24,9 @@ final class Report {
         String impl;
         Map<String, String> params = new LinkedHashMap<>();
         double nsPerOp;
+        /** The lowest of the forks' means: on a shared, noisy machine the closest to what the code costs. */
+        double forkMinNs;
+        int forks;
         double error;
         double allocBytesPerOp = Double.NaN;
         long lookups;
@@ -44,7 +47,15 @@ final class Report {
             row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
                     : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl", "bagImpl",
                             "bagBackwardImpl");
+            if (row.benchmark.startsWith("ServingBenchmark")) {
+                row.params.put("threads", String.valueOf(params.getThreads()));
+            }
             row.nsPerOp = result.getPrimaryResult().getScore();
+            row.forkMinNs = Double.POSITIVE_INFINITY;
+            for (org.openjdk.jmh.results.BenchmarkResult fork : result.getBenchmarkResults()) {
+                row.forkMinNs = Math.min(row.forkMinNs, fork.getPrimaryResult().getScore());
+                row.forks++;
+            }
             row.error = result.getPrimaryResult().getScoreError();
             Result<?> alloc = result.getSecondaryResults().get("·gc.alloc.rate.norm");
             if (alloc == null) {
@@ -105,6 +116,7 @@ final class Report {
         section(md, "Forward gather (float32)", "ForwardBenchmark", true, "float32");
         section(md, "Forward gather (float64; memcpy column: the float32 copy of half the bytes, so 0.5 = as fast "
                 + "as memory)", "ForwardBenchmark", true, "float64");
+        serving(md);
         section(md, "Memory reference: native memcpy of the same bytes", "CopyBenchmark", false, null);
         section(md, "Dense backward (float32, accumulate)", "BackwardBenchmark", false, null);
         section(md, "EmbeddingBag forward (float32; rows = lookups; of memcpy: the same-run copy of the rows' bytes)",
@@ -142,6 +154,31 @@ final class Report {
             }
             md.append(Double.isNaN(row.allocBytesPerOp) ? " n/a |"
                     : String.format(Locale.ROOT, " %.0f |", row.allocBytesPerOp)).append('\n');
+        }
+        md.append('\n');
+    }
+
+    /** The serving path: small lookups, with each configuration's fork minimum beside the mean. */
+    private void serving(StringBuilder md) {
+        List<Row> selected = new ArrayList<>();
+        for (Row row : rows) {
+            if (row.benchmark.startsWith("ServingBenchmark")) {
+                selected.add(row);
+            }
+        }
+        if (selected.isEmpty()) {
+            return;
+        }
+        selected.sort(Comparator.comparing((Row r) -> configuration(r)).thenComparing(r -> r.forkMinNs));
+        md.append("## Serving path: small lookups from a cached table (ServingBenchmark; float32)\n\n");
+        md.append("`tensor`: from a prepared index tensor; `long[]`/`int[]`: the request as a Java array "
+                + "(`F.embedding(long[], w, out)`); `arraycopy-*`: a `System.arraycopy` loop over a `float[]` table. "
+                + "L1/L2/L3: a 32 KB / 512 KB / 16 MB table. `threads`: benchmark threads sharing the table.\n\n");
+        md.append("| configuration | implementation | fork minimum ns/op | mean ns/op | forks |\n");
+        md.append("|---|---|---:|---:|---:|\n");
+        for (Row row : selected) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,.1f | %,.1f ± %,.1f | %d |\n", configuration(row),
+                    row.impl, row.forkMinNs, row.nsPerOp, row.error, row.forks));
         }
         md.append('\n');
     }

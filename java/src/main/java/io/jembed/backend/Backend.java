@@ -10,9 +10,14 @@ import io.jembed.nn.EmbeddingBagMode;
  * picks one once per JVM.
  *
  * <p>Callers ({@code io.jembed.nn.functional.F}) have validated every argument: shapes agree, dtypes are supported,
- * every index is within the table, tensors are open and the output does not alias an input. Backends do not repeat
- * those checks, except that native kernels bounds-check each index they load, so that memory stays safe even if
- * another thread rewrites the index tensor after validation.
+ * tensors are open and the output does not alias an input, and every index is within the table, except for the
+ * lookups ({@code embedding}), which validate their indices themselves in the same pass that uses them (the
+ * small-lookup path pays for its indices once). Native kernels bounds-check each index they load, so that memory
+ * stays safe even if another thread rewrites the index tensor after validation.
+ *
+ * <p>Every method holds the tensors it reads and writes in a {@code MemoryGuard} for its duration
+ * ({@code TensorInternals.guard}), so that a concurrent {@code close()} waits for it instead of freeing memory under
+ * it, and a closed tensor is refused with {@link IllegalStateException}.
  *
  * <p>Implementations are thread-safe: concurrent calls that write different tensors may run at once.
  */
@@ -23,9 +28,24 @@ public interface Backend {
     /**
      * Row gather: for every flat position {@code i} of {@code indices}, row {@code indices[i]} of {@code weight}
      * (shape {@code (V, H)}) is copied to row {@code i} of {@code out} (viewed as {@code (numel(indices), H)}).
-     * Any weight dtype; the copy is bitwise.
+     * Any weight dtype; the copy is bitwise. Every index is checked before anything is written.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
      */
     void embedding(Tensor weight, Tensor indices, Tensor out);
+
+    /**
+     * The row gather for a request in a Java array: row {@code indices[i]} of {@code weight} to row {@code i} of
+     * {@code out} (viewed as {@code (indices.length, H)}). Every index is checked before anything is written.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
+     */
+    void embedding(Tensor weight, long[] indices, Tensor out);
+
+    /** As {@link #embedding(Tensor, long[], Tensor)}, for int32 indices. */
+    void embedding(Tensor weight, int[] indices, Tensor out);
 
     /**
      * PyTorch's {@code embedding_renorm_}: every distinct row named in {@code indices} whose {@code normType}-norm
@@ -109,4 +129,14 @@ public interface Backend {
     /** A SparseAdam step on the rows of a coalesced {@code gradient} (see {@code io.jembed.optim.SparseAdam}). */
     void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1, double beta2,
                     double stepSize, double eps, boolean maximize);
+
+    /**
+     * Cosine nearest neighbours: the {@code values.numel()} rows of {@code weight} (float32, {@code (V, H)}) most
+     * similar to {@code query} (float32, {@code (H)}), best first, with similarity
+     * {@code dot(row, query) / (max(|row|, eps) * max(|query|, eps))} into {@code values} (float32) and their row
+     * numbers into {@code indices} (int64). NaN similarities rank first, equal ones by lower row. PyTorch's
+     * {@code torch.topk(F.cosine_similarity(weight, query[None], dim=1, eps=eps), k)}. The caller has checked
+     * {@code k <= V}.
+     */
+    void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices);
 }

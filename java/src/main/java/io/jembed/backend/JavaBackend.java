@@ -4,8 +4,10 @@ import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.internal.Bags;
+import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
 
@@ -27,6 +29,16 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, Tensor indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        try {
+            gather(weight, indices, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void gather(Tensor weight, Tensor indices, Tensor out) {
+        EmbeddingChecks.checkIndices(indices, weight.size(0), "embedding");
         Memory table = TensorInternals.memory(weight);
         Memory idx = TensorInternals.memory(indices);
         Memory target = TensorInternals.memory(out);
@@ -40,7 +52,58 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
+    public void embedding(Tensor weight, long[] indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            long rows = weight.size(0);
+            for (int i = 0; i < indices.length; i++) {
+                if (Long.compareUnsigned(indices[i], rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+                }
+            }
+            Memory table = TensorInternals.memory(weight);
+            Memory target = TensorInternals.memory(out);
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            for (int i = 0; i < indices.length; i++) {
+                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            long rows = weight.size(0);
+            for (int i = 0; i < indices.length; i++) {
+                if (Long.compareUnsigned(indices[i], rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+                }
+            }
+            Memory table = TensorInternals.memory(weight);
+            Memory target = TensorInternals.memory(out);
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            for (int i = 0; i < indices.length; i++) {
+                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices);
+        try {
+            renorm(weight, indices, maxNorm, normType);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
         Memory table = TensorInternals.memory(weight);
         table.checkWritable();
         long[] rows = distinctSorted(indices);
@@ -67,6 +130,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, gradWeight);
+        try {
+            denseBackward(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void denseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                      boolean scaleGradByFreq) {
         Memory grads = TensorInternals.memory(gradOutput);
         Memory target = TensorInternals.memory(gradWeight);
         long[] rows = indices.toLongArray();
@@ -100,6 +173,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                              Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, offsets, perSampleWeights, out, maxIndices);
+        try {
+            bag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out, maxIndices);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void bag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
+                            Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
         Bags bags = new Bags(indices, offsets, bagSize, out.size(0));
         Memory table = TensorInternals.memory(weight);
         Memory idx = TensorInternals.memory(indices);
@@ -183,6 +266,19 @@ public final class JavaBackend implements Backend {
     public void embeddingBagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
                                           EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
                                           boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, offsets, perSampleWeights, maxIndices,
+                gradWeight);
+        try {
+            bagDenseBackward(gradOutput, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx,
+                    scaleGradByFreq, maxIndices, gradWeight);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void bagDenseBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
+                                         EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
+                                         boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight) {
         Bags bags = new Bags(indices, offsets, bagSize, gradOutput.size(0));
         Memory grads = TensorInternals.memory(gradOutput);
         Memory target = TensorInternals.memory(gradWeight);
@@ -248,6 +344,18 @@ public final class JavaBackend implements Backend {
     public void embeddingBagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
                                                      Tensor offsets, long bagSize, long paddingIdx,
                                                      Tensor gradPerSampleWeights) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, weight, indices, offsets, gradPerSampleWeights, null);
+        try {
+            bagPerSampleWeightsBackward(gradOutput, weight, indices, offsets, bagSize, paddingIdx,
+                    gradPerSampleWeights);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void bagPerSampleWeightsBackward(Tensor gradOutput, Tensor weight, Tensor indices,
+                                                    Tensor offsets, long bagSize, long paddingIdx,
+                                                    Tensor gradPerSampleWeights) {
         Bags bags = new Bags(indices, offsets, bagSize, gradOutput.size(0));
         Memory grads = TensorInternals.memory(gradOutput);
         Memory table = TensorInternals.memory(weight);
@@ -278,6 +386,15 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        MemoryGuard guard = TensorInternals.guard(param, gradient.indices(), gradient.values());
+        try {
+            addRows(param, gradient, alpha);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void addRows(Tensor param, SparseTensor gradient, double alpha) {
         Rows rows = new Rows(param, gradient);
         for (int k = 0; k < rows.index.length; k++) {
             for (long j = 0; j < rows.dim; j++) {
@@ -290,6 +407,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
                               boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, stateSum, gradient.indices(), gradient.values(), null, null);
+        try {
+            adagradRows(param, stateSum, gradient, clr, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void adagradRows(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                                    boolean maximize) {
         Rows rows = new Rows(param, gradient);
         Memory sum = TensorInternals.memory(stateSum);
         for (int k = 0; k < rows.index.length; k++) {
@@ -307,6 +434,16 @@ public final class JavaBackend implements Backend {
     @Override
     public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
                            double beta2, double stepSize, double eps, boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, expAvg, expAvgSq, gradient.indices(), gradient.values(), null);
+        try {
+            adamRows(param, expAvg, expAvgSq, gradient, beta1, beta2, stepSize, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void adamRows(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                                 double beta2, double stepSize, double eps, boolean maximize) {
         Rows rows = new Rows(param, gradient);
         Memory m = TensorInternals.memory(expAvg);
         Memory v = TensorInternals.memory(expAvgSq);
@@ -449,5 +586,70 @@ public final class JavaBackend implements Backend {
 
     private static double round(double value, boolean toFloat) {
         return toFloat ? (float) value : value;
+    }
+
+    @Override
+    public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        Memory table = TensorInternals.memory(weight);
+        Memory q = TensorInternals.memory(query);
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        int k = (int) values.numel();
+        double queryNorm2 = 0;
+        for (long j = 0; j < dim; j++) {
+            double x = q.getFloat(4 * j);
+            queryNorm2 += x * x;
+        }
+        double queryNorm = Math.max(Math.sqrt(queryNorm2), eps);
+        // The k best so far, worst at the head.
+        java.util.PriorityQueue<Neighbour> best = new java.util.PriorityQueue<>(Math.max(1, k),
+                (a, b) -> a.betterThan(b) ? 1 : b.betterThan(a) ? -1 : 0);
+        for (long r = 0; r < rows && k > 0; r++) {
+            double dot = 0;
+            double norm2 = 0;
+            for (long j = 0; j < dim; j++) {
+                double x = table.getFloat(4 * (r * dim + j));
+                dot += x * q.getFloat(4 * j);
+                norm2 += x * x;
+            }
+            Neighbour candidate = new Neighbour(
+                    (float) (dot / (Math.max(Math.sqrt(norm2), eps) * queryNorm)), r);
+            if (best.size() < k) {
+                best.add(candidate);
+            } else if (candidate.betterThan(best.peek())) {
+                best.poll();
+                best.add(candidate);
+            }
+        }
+        Memory outValues = TensorInternals.memory(values);
+        Memory outIndices = TensorInternals.memory(indices);
+        for (int i = best.size() - 1; i >= 0; i--) {
+            Neighbour n = best.poll();
+            outValues.putFloat(4L * i, n.similarity);
+            outIndices.putLong(8L * i, n.row);
+        }
+    }
+
+    /** A row and its similarity, ordered as torch.topk orders the largest: NaN first, then by value, then by row. */
+    static final class Neighbour {
+        final float similarity;
+        final long row;
+
+        Neighbour(float similarity, long row) {
+            this.similarity = similarity;
+            this.row = row;
+        }
+
+        boolean betterThan(Neighbour other) {
+            boolean nan = Float.isNaN(similarity);
+            boolean otherNan = Float.isNaN(other.similarity);
+            if (nan != otherNan) {
+                return nan;
+            }
+            if (!nan && similarity != other.similarity) {
+                return similarity > other.similarity;
+            }
+            return row < other.row;
+        }
     }
 }

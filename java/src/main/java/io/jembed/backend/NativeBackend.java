@@ -4,7 +4,11 @@ import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.internal.NativeLibrary;
+import io.jembed.Torch;
+import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.internal.nativebinding.JembedNative;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.ArrayList;
@@ -28,7 +32,7 @@ public final class NativeBackend implements Backend {
     public static final String KERNELS_PROPERTY = "jembed.kernels";
 
     private static final int VARIANT_COUNT = 3;
-    /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
+    /** Threads for large backward passes and renorms: {@code -Djembed.threads=N}, by default the processors. */
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
     /**
@@ -38,13 +42,14 @@ public final class NativeBackend implements Backend {
      * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
-    /** Below this many gradient elements a backward pass runs on the calling thread alone. */
+    /** Below this many gradient (or renormed) elements a backward pass (or renorm) runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
     private static final WorkerCrew CREW = new WorkerCrew(THREADS - 1);
     /** The reusable job objects of the crew, filled by the caller that holds it. */
     private static final GatherJob GATHER_JOB = new GatherJob(CREW.parts());
     private static final BackwardJob BACKWARD_JOB = new BackwardJob();
+    private static final RenormJob RENORM_JOB = new RenormJob();
     private static final BagJob BAG_JOB = new BagJob(CREW.parts());
     private static final BagBackwardJob BAG_BACKWARD_JOB = new BagBackwardJob(CREW.parts());
 
@@ -111,23 +116,86 @@ public final class NativeBackend implements Backend {
      * ({@code -Djembed.threads}, by default one per processor) when they are free; for benchmarks and tests.
      */
     public void embedding(Tensor weight, Tensor indices, Tensor out, int threads) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        try {
+            gather(weight, indices, out, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void gather(Tensor weight, Tensor indices, Tensor out, int threads) {
         checkBuffers(weight, indices, out);
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         long n = indices.numel();
         if (threads == 1 || n < CREW.parts() || !CREW.tryAcquire()) {
-            checkResult(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
+            checkGather(gatherPart(weight, indices, out, 0, n), indices, weight.size(0));
             return;
         }
-        // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight.
+        // Rows are copied, so any split gives the same bits; each thread keeps its own misses in flight. The helper
+        // threads need no guard: this thread holds the tensors until they are done. The indices are validated whole
+        // first, so that a bad one fails the call before any part writes (each part validates only its own range).
         long status;
         try {
+            long idx = TensorInternals.memory(indices).address();
+            long bad = indices.dtype() == DType.INT64 ? JembedNative.firstBadIndexI64(idx, n, weight.size(0))
+                    : JembedNative.firstBadIndexI32(idx, n, weight.size(0));
+            checkGather(bad, indices, weight.size(0));
             status = GATHER_JOB.run(CREW, weight, indices, out, n);
         } finally {
             CREW.release();
         }
+        // Validated above: a part that finds a bad index means another thread rewrote the indices meanwhile.
         checkResult(status, indices, weight.size(0));
+    }
+
+    @Override
+    public void embedding(Tensor weight, long[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, true, out);
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, false, out);
+    }
+
+    /**
+     * A request in a Java array: copied into this thread's native scratch block (a bulk copy of a few nanoseconds
+     * for the small requests a server makes), then gathered by the kernel, which validates every index before it
+     * writes. Requests large enough to split between threads go through an index tensor.
+     */
+    private void embeddingFromArray(Tensor weight, Object indices, int n, boolean wide, Tensor out) {
+        MemoryGuard guard = TensorInternals.guard(weight, out);
+        try {
+            checkBuffers(weight, null, out, n);
+            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_GATHER_BYTES) {
+                try (Tensor request = wide ? Torch.tensor((long[]) indices) : Torch.tensor((int[]) indices)) {
+                    gather(weight, request, out, THREADS);
+                }
+                return;
+            }
+            long bytes = (wide ? 8L : 4L) * n;
+            Memory request = guard.scratch(bytes);
+            Memory own = request == null ? Memory.allocate(bytes) : null;
+            try {
+                Memory idx = own != null ? own : request;
+                idx.copyFromArray(indices, 0, n, 0);
+                long status = gatherAt(weight, idx.address(), wide, n, out, 0);
+                if (status >= 0) {
+                    long bad = wide ? ((long[]) indices)[(int) status] : ((int[]) indices)[(int) status];
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, status, bad, weight.size(0));
+                }
+                checkResult(status, null, weight.size(0));
+            } finally {
+                if (own != null) {
+                    own.close();
+                }
+            }
+        } finally {
+            guard.exit();
+        }
     }
 
     /** One gather split into equal contiguous ranges of lookups. */
@@ -175,30 +243,108 @@ public final class NativeBackend implements Backend {
 
     /** Gathers {@code count} lookups from flat position {@code start}; a bad index's position is absolute. */
     private static long gatherPart(Tensor weight, Tensor indices, Tensor out, long start, long count) {
-        int indexSize = indices.dtype().itemSize();
-        long rowBytes = weight.size(1) * weight.dtype().itemSize();
-        long table = TensorInternals.memory(weight).address();
-        long idx = TensorInternals.memory(indices).address() + start * indexSize;
-        long target = TensorInternals.memory(out).address() + start * rowBytes;
-        long rows = weight.size(0);
-        long dim = weight.size(1);
         boolean wide = indices.dtype() == DType.INT64;
+        long idx = TensorInternals.memory(indices).address() + start * (wide ? 8 : 4);
+        long bad = gatherAt(weight, idx, wide, count, out, start);
+        return bad >= 0 ? bad + start : bad;
+    }
+
+    /** The kernel call: {@code count} indices at address {@code idx} into rows {@code start...} of {@code out}. */
+    private static long gatherAt(Tensor weight, long idx, boolean wide, long count, Tensor out, long start) {
+        long dim = weight.size(1);
+        int itemSize = weight.dtype().itemSize();
+        long table = TensorInternals.memory(weight).address();
+        long target = TensorInternals.memory(out).address() + start * dim * itemSize;
+        long rows = weight.size(0);
         // The gather copies bits, so 4-byte weights of any type go through the float kernel, 8-byte through double.
-        long bad = weight.dtype().itemSize() == 4
+        return itemSize == 4
                 ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, count, target)
                         : JembedNative.gatherF32I32(table, rows, dim, idx, count, target))
                 : (wide ? JembedNative.gatherF64I64(table, rows, dim, idx, count, target)
                         : JembedNative.gatherF64I32(table, rows, dim, idx, count, target));
-        return bad >= 0 ? bad + start : bad;
     }
 
     @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        long work = indices.numel() * weight.size(1);
+        embeddingRenorm(weight, indices, maxNorm, normType, work < PARALLEL_THRESHOLD ? 1 : THREADS);
+    }
+
+    /**
+     * The renorm on {@code threads} threads, each owning the rows {@code r} with {@code r % threads} equal to its
+     * number, as in {@link #embeddingDenseBackward(Tensor, Tensor, Tensor, long, boolean, int)}: a row's norm and
+     * scaling do not depend on other rows, so every thread count gives the same bits. For benchmarks and tests.
+     */
+    public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
+        MemoryGuard guard = TensorInternals.guard(weight, indices);
+        try {
+            renorm(weight, indices, maxNorm, normType, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
         checkBuffers(weight, indices, null);
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
         TensorInternals.memory(weight).checkWritable();
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads == 1) {
+            renormPart(weight, indices, maxNorm, normType, 1, 0);
+            return;
+        }
+        if (!CREW.tryAcquire()) {
+            // Another call has the helpers: this thread runs every owner's part, which gives the same bits.
+            for (int owner = 0; owner < threads; owner++) {
+                renormPart(weight, indices, maxNorm, normType, threads, owner);
+            }
+            return;
+        }
+        try {
+            RENORM_JOB.run(CREW, weight, indices, maxNorm, normType, threads);
+        } finally {
+            CREW.release();
+        }
+    }
+
+    /** One renorm whose owners are dealt round-robin to the crew's parts. */
+    private static final class RenormJob implements WorkerCrew.Job {
+        private Tensor weight;
+        private Tensor indices;
+        private double maxNorm;
+        private double normType;
+        private int owners;
+        private int parts;
+
+        void run(WorkerCrew crew, Tensor weight, Tensor indices, double maxNorm, double normType, int owners) {
+            this.weight = weight;
+            this.indices = indices;
+            this.maxNorm = maxNorm;
+            this.normType = normType;
+            this.owners = owners;
+            this.parts = crew.parts();
+            try {
+                crew.run(this);
+            } finally {
+                this.weight = null;
+                this.indices = null;
+            }
+        }
+
+        @Override
+        public void runPart(int part) {
+            for (int owner = part; owner < owners; owner += parts) {
+                renormPart(weight, indices, maxNorm, normType, owners, owner);
+            }
+        }
+    }
+
+    private static void renormPart(Tensor weight, Tensor indices, double maxNorm, double normType, int owners,
+                                   int owner) {
         long table = TensorInternals.memory(weight).address();
         long idx = TensorInternals.memory(indices).address();
         long rows = weight.size(0);
@@ -206,10 +352,10 @@ public final class NativeBackend implements Backend {
         long n = indices.numel();
         boolean wide = indices.dtype() == DType.INT64;
         long bad = weight.dtype() == DType.FLOAT32
-                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType))
-                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType));
+                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner))
+                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner));
         checkResult(bad, indices, rows);
     }
 
@@ -228,6 +374,16 @@ public final class NativeBackend implements Backend {
      */
     public void embeddingDenseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                        boolean scaleGradByFreq, int threads) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, gradWeight);
+        try {
+            denseBackward(gradOutput, indices, gradWeight, paddingIdx, scaleGradByFreq, threads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void denseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
+                                      boolean scaleGradByFreq, int threads) {
         checkBuffers(gradWeight, indices, null);
         TensorInternals.memory(gradWeight).checkWritable();
         if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
@@ -700,6 +856,15 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void sparseAdd(Tensor param, SparseTensor gradient, double alpha) {
+        MemoryGuard guard = TensorInternals.guard(param, gradient.indices(), gradient.values(), null, null, null);
+        try {
+            sparseAddHeld(param, gradient, alpha);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAddHeld(Tensor param, SparseTensor gradient, double alpha) {
         checkSparseStep(param, gradient, null, null);
         long p = TensorInternals.memory(param).address();
         long idx = TensorInternals.memory(gradient.indices()).address();
@@ -715,6 +880,16 @@ public final class NativeBackend implements Backend {
     @Override
     public void sparseAdagrad(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
                               boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, stateSum, gradient.indices(), gradient.values(), null, null);
+        try {
+            sparseAdagradHeld(param, stateSum, gradient, clr, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAdagradHeld(Tensor param, Tensor stateSum, SparseTensor gradient, double clr, double eps,
+                                          boolean maximize) {
         checkSparseStep(param, gradient, stateSum, null);
         long p = TensorInternals.memory(param).address();
         long sum = TensorInternals.memory(stateSum).address();
@@ -733,6 +908,16 @@ public final class NativeBackend implements Backend {
     @Override
     public void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
                            double beta2, double stepSize, double eps, boolean maximize) {
+        MemoryGuard guard = TensorInternals.guard(param, expAvg, expAvgSq, gradient.indices(), gradient.values(), null);
+        try {
+            sparseAdamHeld(param, expAvg, expAvgSq, gradient, beta1, beta2, stepSize, eps, maximize);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void sparseAdamHeld(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+                                       double beta2, double stepSize, double eps, boolean maximize) {
         checkSparseStep(param, gradient, expAvg, expAvgSq);
         long p = TensorInternals.memory(param).address();
         long m = TensorInternals.memory(expAvg).address();
@@ -747,6 +932,115 @@ public final class NativeBackend implements Backend {
                 ? JembedNative.sparseAdamF32(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag)
                 : JembedNative.sparseAdamF64(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag),
                 gradient.indices(), rows);
+    }
+
+
+    /** Below this many bytes of table a nearest-neighbour scan runs on the calling thread alone. */
+    private static final long PARALLEL_SCAN_BYTES = 1L << 20;
+
+    @Override
+    public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        checkBuffers(weight, indices, null);
+        boolean ok = weight.dtype() == DType.FLOAT32 && query.dtype() == DType.FLOAT32 && query.dim() == 1
+                && query.size(0) == weight.size(1) && !query.isClosed() && TensorInternals.memory(query).isNative()
+                && values.dtype() == DType.FLOAT32 && values.numel() == indices.numel()
+                && indices.dtype() == DType.INT64 && values.numel() <= weight.size(0) && !values.isClosed()
+                && TensorInternals.memory(values).isNative() && eps >= 0;
+        if (!ok) {
+            throw new IllegalArgumentException("cosineTopK needs a float32 (V, H) table, a float32 (H) query, k <= V "
+                    + "float32 values and int64 indices in native memory, and eps >= 0");
+        }
+        TensorInternals.memory(values).checkWritable();
+        TensorInternals.memory(indices).checkWritable();
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        long k = values.numel();
+        int parts = rows * dim * 4 < PARALLEL_SCAN_BYTES || rows < 2L * CREW.parts() ? 1 : CREW.parts();
+        if (parts == 1 || !CREW.tryAcquire()) {
+            long count = JembedNative.cosineTopKF32(TensorInternals.memory(weight).address(), 0, rows, dim,
+                    TensorInternals.memory(query).address(), k, eps, TensorInternals.memory(values).address(),
+                    TensorInternals.memory(indices).address());
+            if (count != k) {
+                throw new IllegalStateException("jembed's native kernel refused its arguments (status " + count + ")");
+            }
+            return;
+        }
+        try (Tensor partValues = io.jembed.Torch.empty(DType.FLOAT32, parts, k);
+             Tensor partIndices = io.jembed.Torch.empty(DType.INT64, parts, k)) {
+            NearestJob job = new NearestJob(weight, query, eps, k, partValues, partIndices, parts);
+            try {
+                CREW.run(job);
+            } finally {
+                CREW.release();
+            }
+            job.merge(values, indices);
+        }
+    }
+
+    /** One scan split into contiguous row ranges, each keeping its own k best; merged by the caller. */
+    private static final class NearestJob implements WorkerCrew.Job {
+        private final long table;
+        private final long query;
+        private final long rows;
+        private final long dim;
+        private final double eps;
+        private final long k;
+        private final long values;
+        private final long indices;
+        private final long[] counts;
+        private final Tensor partValues;
+        private final Tensor partIndices;
+
+        NearestJob(Tensor weight, Tensor query, double eps, long k, Tensor partValues, Tensor partIndices,
+                   int parts) {
+            this.table = TensorInternals.memory(weight).address();
+            this.query = TensorInternals.memory(query).address();
+            this.rows = weight.size(0);
+            this.dim = weight.size(1);
+            this.eps = eps;
+            this.k = k;
+            this.values = TensorInternals.memory(partValues).address();
+            this.indices = TensorInternals.memory(partIndices).address();
+            this.counts = new long[parts];
+            this.partValues = partValues;
+            this.partIndices = partIndices;
+        }
+
+        @Override
+        public void runPart(int part) {
+            if (part >= counts.length) {
+                return;
+            }
+            long chunk = (rows + counts.length - 1) / counts.length;
+            long begin = Math.min(rows, part * chunk);
+            long end = Math.min(rows, begin + chunk);
+            counts[part] = JembedNative.cosineTopKF32(table, begin, end, dim, query, k, eps, values + 4 * part * k,
+                    indices + 8 * part * k);
+        }
+
+        /** The k best of every part's k best, in the kernel's order. */
+        void merge(Tensor outValues, Tensor outIndices) {
+            java.util.List<JavaBackend.Neighbour> all = new java.util.ArrayList<>();
+            io.jembed.internal.memory.Memory v = TensorInternals.memory(partValues);
+            io.jembed.internal.memory.Memory r = TensorInternals.memory(partIndices);
+            for (int part = 0; part < counts.length; part++) {
+                if (counts[part] < 0) {
+                    throw new IllegalStateException("jembed's native kernel refused its arguments (status "
+                            + counts[part] + ")");
+                }
+                for (long i = 0; i < counts[part]; i++) {
+                    long at = part * k + i;
+                    all.add(new JavaBackend.Neighbour(v.getFloat(4 * at), r.getLong(8 * at)));
+                }
+            }
+            all.sort((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0);
+            io.jembed.internal.memory.Memory values = TensorInternals.memory(outValues);
+            io.jembed.internal.memory.Memory indices = TensorInternals.memory(outIndices);
+            for (int i = 0; i < k; i++) {
+                values.putFloat(4L * i, all.get(i).similarity);
+                indices.putLong(8L * i, all.get(i).row);
+            }
+        }
     }
 
     /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */
@@ -786,16 +1080,19 @@ public final class NativeBackend implements Backend {
      * get buffers as large as they will touch. Index values are the kernels' own check.
      */
     private static void checkBuffers(Tensor weight, Tensor indices, Tensor out) {
-        if (weight.isClosed() || indices.isClosed() || (out != null && out.isClosed())) {
-            throw new IllegalStateException("a tensor passed to the native backend has been closed");
-        }
+        checkBuffers(weight, indices, out, indices.numel());
+    }
+
+    /** {@code lookups}: the number of indices, in {@code indices} or in a Java array (then {@code indices} is null). */
+    private static void checkBuffers(Tensor weight, Tensor indices, Tensor out, long lookups) {
         if (weight.dim() != 2) {
             throw new IllegalArgumentException("'weight' must be 2-D, got shape " + Arrays.toString(weight.shape()));
         }
-        if (indices.dtype() != DType.INT64 && indices.dtype() != DType.INT32) {
+        if (indices != null && indices.dtype() != DType.INT64 && indices.dtype() != DType.INT32) {
             throw new IllegalArgumentException("indices must be int64 or int32, got " + indices.dtype());
         }
-        if (!TensorInternals.memory(weight).isNative() || !TensorInternals.memory(indices).isNative()
+        if (!TensorInternals.memory(weight).isNative()
+                || (indices != null && !TensorInternals.memory(indices).isNative())
                 || (out != null && !TensorInternals.memory(out).isNative())) {
             throw new IllegalArgumentException("the native backend needs tensors in native memory");
         }
@@ -803,8 +1100,8 @@ public final class NativeBackend implements Backend {
             TensorInternals.memory(out).checkWritable();
         }
         if (out != null && (out.dtype().itemSize() != weight.dtype().itemSize()
-                || out.numel() != saturatedProduct(indices.numel(), weight.size(1)))) {
-            throw new IllegalArgumentException("'out' must hold " + indices.numel() + " x " + weight.size(1)
+                || out.numel() != saturatedProduct(lookups, weight.size(1)))) {
+            throw new IllegalArgumentException("'out' must hold " + lookups + " x " + weight.size(1)
                     + " elements of " + weight.dtype() + ", got shape " + Arrays.toString(out.shape()) + " of "
                     + out.dtype());
         }
@@ -814,6 +1111,19 @@ public final class NativeBackend implements Backend {
         long high = Math.multiplyHigh(a, b);
         long low = a * b;
         return high == 0 && low >= 0 ? low : -1;
+    }
+
+    /**
+     * A gather's status: the gathers validate their own indices (before writing anything), so a position is an
+     * ordinary bad index, reported as {@code F.embedding} reports it.
+     */
+    private static void checkGather(long status, Tensor indices, long rows) {
+        if (status >= 0) {
+            Memory idx = TensorInternals.memory(indices);
+            long bad = indices.dtype() == DType.INT64 ? idx.getLong(8 * status) : idx.getInt(4 * status);
+            throw EmbeddingChecks.indexOutOfRange(indices.shape(), status, bad, rows);
+        }
+        checkResult(status, indices, rows);
     }
 
     /** Turns a kernel's status into an exception; only a concurrent rewrite of validated indices gets here. */

@@ -24,6 +24,7 @@ import java.util.Optional;
 public final class Demo {
     private Demo() {}
 
+    /** Runs the demo; arguments: {@code --rows N --dim D --seconds S --require-native}. */
     public static void main(String[] args) {
         long rows = 1_000_000;
         long dim = 64;
@@ -52,6 +53,7 @@ public final class Demo {
             System.exit(1);
         }
         documentationExamples();
+        BringYourTable.run(20_000, 50);
         throughput(rows, dim, seconds);
     }
 

@@ -3,6 +3,7 @@ package io.jembed.internal;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.Arrays;
 
 /**
@@ -63,11 +64,8 @@ public final class EmbeddingChecks {
         }
     }
 
-    /**
-     * Indices must be int64 or int32 (PyTorch's message), and every one must name a row of a table with
-     * {@code numRows} rows. Negative indices are errors: only padding_idx wraps.
-     */
-    public static void checkIndices(Tensor indices, long numRows, String operation) {
+    /** The index tensor is open and int64 or int32 (PyTorch's message); its values are not read. */
+    public static void checkIndexType(Tensor indices, String operation) {
         checkOpen(indices, "input");
         DType dtype = indices.dtype();
         if (dtype != DType.INT64 && dtype != DType.INT32) {
@@ -75,29 +73,51 @@ public final class EmbeddingChecks {
                     + "scalar types: Long, Int; but got " + dtype.legacyTensorTypeName() + " instead (while checking "
                     + "arguments for " + operation + ")");
         }
+    }
+
+    /**
+     * Indices must be int64 or int32 (PyTorch's message), and every one must name a row of a table with
+     * {@code numRows} rows. Negative indices are errors: only padding_idx wraps.
+     */
+    public static void checkIndices(Tensor indices, long numRows, String operation) {
+        checkIndexType(indices, operation);
+        DType dtype = indices.dtype();
         Memory memory = TensorInternals.memory(indices);
         long n = indices.numel();
-        if (dtype == DType.INT64) {
-            for (long i = 0; i < n; i++) {
-                long index = memory.getLong(8 * i);
-                if (Long.compareUnsigned(index, numRows) >= 0) {
-                    throw outOfRange(indices, i, index, numRows);
+        MemoryGuard guard = MemoryGuard.enter(memory);
+        try {
+            if (dtype == DType.INT64) {
+                for (long i = 0; i < n; i++) {
+                    long index = memory.getLong(8 * i);
+                    if (Long.compareUnsigned(index, numRows) >= 0) {
+                        throw outOfRange(indices, i, index, numRows);
+                    }
+                }
+            } else {
+                for (long i = 0; i < n; i++) {
+                    int index = memory.getInt(4 * i);
+                    if (Long.compareUnsigned(index, numRows) >= 0) {
+                        throw outOfRange(indices, i, index, numRows);
+                    }
                 }
             }
-        } else {
-            for (long i = 0; i < n; i++) {
-                int index = memory.getInt(4 * i);
-                if (Long.compareUnsigned(index, numRows) >= 0) {
-                    throw outOfRange(indices, i, index, numRows);
-                }
-            }
+        } finally {
+            guard.exit();
         }
     }
 
     private static IndexOutOfBoundsException outOfRange(Tensor indices, long flat, long index, long numRows) {
+        return indexOutOfRange(indices.shape(), flat, index, numRows);
+    }
+
+    /**
+     * The exception for index {@code index} at flat position {@code flat} of an input of shape {@code shape}: it
+     * names the index, its position as a multi-index, and the valid range (PyTorch's "index out of range in self").
+     */
+    public static IndexOutOfBoundsException indexOutOfRange(long[] shape, long flat, long index, long numRows) {
         String range = numRows == 0 ? "the weight has no rows" : "valid indices are 0 to " + (numRows - 1);
         return new IndexOutOfBoundsException("index out of range in self: index " + index + " at position "
-                + position(indices.shape(), flat) + " of the input; " + range);
+                + position(shape, flat) + " of the input; " + range);
     }
 
     /** The multi-index of a flat position, e.g. {@code [1, 3]}. */

@@ -5,6 +5,7 @@ import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.autograd.GradFn;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 
 /**
  * Gives jembed's own packages (backends, functional code) what {@link Tensor} keeps from users: its memory, and
@@ -50,7 +51,51 @@ public final class TensorInternals {
     }
 
     public static Memory memory(Tensor tensor) {
-        return access().memory(tensor);
+        return Installed.ACCESS.memory(tensor);
+    }
+
+    /** The access object as a constant, for the hot path (the volatile field is read once, when this initialises). */
+    private static final class Installed {
+        static final Access ACCESS = access();
+    }
+
+    /**
+     * Holds the tensors' memory for the calling thread until {@link MemoryGuard#exit()} (nulls are skipped): every
+     * method that reads or writes tensors, in Java or native code, runs between the two, so that a concurrent
+     * {@code close()} waits for it instead of freeing memory under it. See {@link MemoryGuard}.
+     *
+     * @throws IllegalStateException if one of them has been closed
+     */
+    public static MemoryGuard guard(Tensor a) {
+        return MemoryGuard.enter(memoryOf(a));
+    }
+
+    /** {@link #guard(Tensor)} for two tensors. */
+    public static MemoryGuard guard(Tensor a, Tensor b) {
+        return MemoryGuard.enter(memoryOf(a), memoryOf(b));
+    }
+
+    /** {@link #guard(Tensor)} for three tensors. */
+    public static MemoryGuard guard(Tensor a, Tensor b, Tensor c) {
+        return MemoryGuard.enter(memoryOf(a), memoryOf(b), memoryOf(c));
+    }
+
+    /** {@link #guard(Tensor)} for up to six tensors (nulls are skipped), without allocating. */
+    public static MemoryGuard guard(Tensor a, Tensor b, Tensor c, Tensor d, Tensor e, Tensor f) {
+        return MemoryGuard.enter(memoryOf(a), memoryOf(b), memoryOf(c), memoryOf(d), memoryOf(e), memoryOf(f));
+    }
+
+    /** {@link #guard(Tensor)} for any number of tensors (allocates an array: prefer the fixed forms). */
+    public static MemoryGuard guard(Tensor... tensors) {
+        Memory[] blocks = new Memory[tensors.length];
+        for (int i = 0; i < tensors.length; i++) {
+            blocks[i] = memoryOf(tensors[i]);
+        }
+        return MemoryGuard.enter(blocks);
+    }
+
+    private static Memory memoryOf(Tensor tensor) {
+        return tensor == null ? null : Installed.ACCESS.memory(tensor);
     }
 
     /** Records the backward function of an operator's output. */

@@ -24,6 +24,8 @@ import java.util.Arrays;
  * {@code max_norm} it only reads the weight; with {@code max_norm} it writes the weight, so this module serialises
  * those forwards with a lock (other writers of the same weight tensor are the caller's to coordinate).
  * {@link #resetParameters()} and {@link #setWeight(Tensor)} must not run concurrently with forwards.
+ * {@link #close()} may: a forward that is running when the weight is closed finishes on it first (the memory is freed
+ * after it), and a forward that starts after the close throws {@link IllegalStateException}; the JVM never crashes.
  */
 public class Embedding implements AutoCloseable {
     private final long numEmbeddings;
@@ -204,10 +206,12 @@ public class Embedding implements AutoCloseable {
         ownsWeight = false;
     }
 
+    /** The number of rows. PyTorch equivalent: {@code emb.num_embeddings}. */
     public long numEmbeddings() {
         return numEmbeddings;
     }
 
+    /** The size of each row. PyTorch equivalent: {@code emb.embedding_dim}. */
     public long embeddingDim() {
         return embeddingDim;
     }
@@ -217,18 +221,25 @@ public class Embedding implements AutoCloseable {
         return paddingIdx;
     }
 
+    /** The renorm bound, or {@code null} for none. PyTorch equivalent: {@code emb.max_norm}. */
     public Double maxNorm() {
         return maxNorm;
     }
 
+    /** The p of the p-norm for {@code maxNorm}. PyTorch equivalent: {@code emb.norm_type}. */
     public double normType() {
         return normType;
     }
 
+    /**
+     * Whether gradients are divided by each index's count in the batch. PyTorch equivalent: {@code
+     * emb.scale_grad_by_freq}.
+     */
     public boolean scaleGradByFreq() {
         return scaleGradByFreq;
     }
 
+    /** Whether the weight's gradient is sparse (COO). PyTorch equivalent: {@code emb.sparse}. */
     public boolean sparse() {
         return sparse;
     }

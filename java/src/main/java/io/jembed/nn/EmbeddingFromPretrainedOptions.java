@@ -23,6 +23,7 @@ public final class EmbeddingFromPretrainedOptions extends EmbeddingLookupOptions
         return this;
     }
 
+    /** Whether the weight takes no gradient ({@code true} by default). PyTorch equivalent: {@code freeze}. */
     public boolean freeze() {
         return freeze;
     }

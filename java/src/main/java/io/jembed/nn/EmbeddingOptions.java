@@ -58,26 +58,32 @@ public final class EmbeddingOptions extends EmbeddingLookupOptions<EmbeddingOpti
         return this;
     }
 
+    /** The number of rows. PyTorch equivalent: {@code num_embeddings}. */
     public long numEmbeddings() {
         return numEmbeddings;
     }
 
+    /** The size of each row. PyTorch equivalent: {@code embedding_dim}. */
     public long embeddingDim() {
         return embeddingDim;
     }
 
+    /** The weight to use instead of a new one, or {@code null}. PyTorch equivalent: {@code _weight}. */
     public Tensor weight() {
         return weight;
     }
 
+    /** Whether the weight takes no gradient. PyTorch equivalent: {@code _freeze}. */
     public boolean freeze() {
         return freeze;
     }
 
+    /** The data type of a new weight. PyTorch equivalent: {@code dtype}. */
     public DType dtype() {
         return dtype;
     }
 
+    /** The generator for the initialisation: the one set, else the default generator. */
     public Generator generator() {
         return generator == null ? Torch.defaultGenerator() : generator;
     }

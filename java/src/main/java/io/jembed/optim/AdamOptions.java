@@ -17,18 +17,25 @@ public final class AdamOptions {
     private double weightDecay;
     private boolean maximize;
 
+    /** PyTorch's defaults (lr 1e-3). */
     public AdamOptions() {}
 
+    /** PyTorch's defaults with the learning rate {@code lr}. */
     public AdamOptions(double lr) {
         this.lr = lr;
     }
 
+    /**
+     * Sets the coefficients of the running averages of the gradient and its square; returns this. PyTorch equivalent:
+     * {@code betas}.
+     */
     public AdamOptions betas(double beta1, double beta2) {
         this.beta1 = beta1;
         this.beta2 = beta2;
         return this;
     }
 
+    /** Sets the term added to the denominator; returns this. PyTorch equivalent: {@code eps}. */
     public AdamOptions eps(double eps) {
         this.eps = eps;
         return this;
@@ -40,31 +47,38 @@ public final class AdamOptions {
         return this;
     }
 
+    /** Sets whether to maximise instead of minimise; returns this. PyTorch equivalent: {@code maximize}. */
     public AdamOptions maximize(boolean maximize) {
         this.maximize = maximize;
         return this;
     }
 
+    /** The learning rate. PyTorch equivalent: {@code lr}. */
     public double lr() {
         return lr;
     }
 
+    /** The coefficient of the gradient's running average. PyTorch equivalent: {@code betas[0]}. */
     public double beta1() {
         return beta1;
     }
 
+    /** The coefficient of the squared gradient's running average. PyTorch equivalent: {@code betas[1]}. */
     public double beta2() {
         return beta2;
     }
 
+    /** The term added to the denominator. PyTorch equivalent: {@code eps}. */
     public double eps() {
         return eps;
     }
 
+    /** The L2 penalty (Adam only). PyTorch equivalent: {@code weight_decay}. */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** Whether to maximise instead of minimise. PyTorch equivalent: {@code maximize}. */
     public boolean maximize() {
         return maximize;
     }

@@ -4,6 +4,7 @@ import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.memory.MemoryGuard;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -18,7 +19,9 @@ import java.util.Map;
  * parameter's dtype. Parameters without a gradient are skipped, as in PyTorch.
  *
  * <p>Owns its state tensors ({@link #close()} frees them). Not thread-safe: one thread steps an optimizer, and no
- * backward pass may run into its parameters during {@code step()}.
+ * backward pass may run into its parameters during {@code step()}. Closing is safe at any time, though: a parameter
+ * (or its gradient) closed by another thread during {@code step()} is freed after the step, and {@code close()} of
+ * the optimizer waits for a running {@code step()}.
  */
 public abstract class Optimizer implements AutoCloseable {
     private final List<Tensor> params;
@@ -41,15 +44,28 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /** PyTorch equivalent: {@code optimizer.step()}. */
-    public void step() {
+    public synchronized void step() {
         for (Tensor p : params) {
             SparseTensor sparse = p.sparseGrad();
+            // The parameter and its gradient are held while the step reads and writes them: a concurrent close()
+            // of either waits for the step (or, if it came first, the step fails with IllegalStateException). The
+            // state is the optimizer's own, and close() takes the same lock as step().
             if (sparse != null) {
-                stepSparse(p, sparse);
+                MemoryGuard guard = TensorInternals.guard(p, sparse.indices(), sparse.values());
+                try {
+                    stepSparse(p, sparse);
+                } finally {
+                    guard.exit();
+                }
             } else {
                 Tensor dense = p.grad();
                 if (dense != null) {
-                    stepDense(p, dense);
+                    MemoryGuard guard = TensorInternals.guard(p, dense);
+                    try {
+                        stepDense(p, dense);
+                    } finally {
+                        guard.exit();
+                    }
                 }
             }
         }
@@ -66,6 +82,7 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
+    /** The parameters this optimizer updates. PyTorch equivalent: {@code optimizer.param_groups[0]["params"]}. */
     public List<Tensor> params() {
         return params;
     }
@@ -95,7 +112,7 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Frees the optimizer's state. */
     @Override
-    public void close() {
+    public synchronized void close() {
         for (List<Tensor> tensors : state.values()) {
             tensors.forEach(Tensor::close);
         }

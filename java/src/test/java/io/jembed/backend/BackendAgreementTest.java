@@ -133,30 +133,30 @@ class BackendAgreementTest {
             nativeBackend.embedding(weight, idx, actual);
             assertArrayEquals(bits(expected.toFloatArray()), bits(actual.toFloatArray()));
             idx.set(5000, 19_000);
-            java.util.ConcurrentModificationException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    java.util.ConcurrentModificationException.class, () -> nativeBackend.embedding(weight, idx, actual));
-            assertTrue(e.getMessage().contains("index 5000 at flat position 19000"), e.getMessage());
+            float[] before = actual.toFloatArray();
+            IndexOutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IndexOutOfBoundsException.class, () -> nativeBackend.embedding(weight, idx, actual));
+            assertTrue(e.getMessage().contains("index 5000 at position [19000]"), e.getMessage());
+            assertArrayEquals(bits(before), bits(actual.toFloatArray()), "a split lookup that fails writes nothing");
         }
     }
 
     @Test
-    void aBadIndexIsReportedByTheKernelInsteadOfRead() {
-        try (Tensor weight = Torch.zeros(DType.FLOAT32, 4, 8);
-             Tensor idx = Torch.tensor(new long[] {1, 2, 4});
-             Tensor out = Torch.zeros(DType.FLOAT32, 3, 8)) {
-            // Bypasses F's validation on purpose: the kernel's own check is the last line of defence.
-            assertThrowsConcurrentModification(() -> nativeBackend.embedding(weight, idx, out));
+    void aBadIndexIsReportedByEachBackendBeforeAnythingIsWritten() {
+        for (Backend backend : new Backend[] {Backends.java(), nativeBackend}) {
+            try (Tensor weight = Torch.ones(DType.FLOAT32, 4, 8);
+                 Tensor idx = Torch.tensor(new long[] {1, 2, 4});
+                 Tensor out = Torch.zeros(DType.FLOAT32, 3, 8)) {
+                // The lookups validate their own indices (F no longer does it for them): the index is named with
+                // its position, and not even the rows before it are written.
+                IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                        () -> backend.embedding(weight, idx, out));
+                assertTrue(e.getMessage().contains("index 4 at position [2]"), backend.name() + ": " + e.getMessage());
+                for (float v : out.toFloatArray()) {
+                    assertEquals(0f, v, backend.name() + ": a failed lookup writes nothing");
+                }
+            }
         }
-    }
-
-    private static void assertThrowsConcurrentModification(Runnable call) {
-        try {
-            call.run();
-        } catch (java.util.ConcurrentModificationException expected) {
-            assertTrue(expected.getMessage().contains("index 4 at flat position 2"), expected.getMessage());
-            return;
-        }
-        throw new AssertionError("expected the kernel to report index 4");
     }
 
     @Test
@@ -197,15 +197,14 @@ class BackendAgreementTest {
         try (Tensor weight = Torch.randn(g, DType.FLOAT32, 10, 4);
              Tensor idx = Torch.zeros(DType.INT64, 1000);
              Tensor out = Torch.empty(DType.FLOAT32, 1000, 4)) {
-            idx.set(10, 900); // past checkBuffers, which does not validate: the kernels find it
+            idx.set(10, 900); // in the second part: the whole-lookup validation finds it before either part writes
             idx.set(-3, 700);
-            java.util.ConcurrentModificationException e = assertThrows(
-                    java.util.ConcurrentModificationException.class, () -> backend.embedding(weight, idx, out, 2));
-            assertTrue(e.getMessage().contains("flat position 700"), e.getMessage());
-            idx.set(12, 300); // now the first part has one too
-            e = assertThrows(java.util.ConcurrentModificationException.class,
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
                     () -> backend.embedding(weight, idx, out, 2));
-            assertTrue(e.getMessage().contains("flat position 300"), e.getMessage());
+            assertTrue(e.getMessage().contains("index -3 at position [700]"), e.getMessage());
+            idx.set(12, 300); // now the first part has one too
+            e = assertThrows(IndexOutOfBoundsException.class, () -> backend.embedding(weight, idx, out, 2));
+            assertTrue(e.getMessage().contains("index 12 at position [300]"), e.getMessage());
         }
     }
 

@@ -17,6 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +28,11 @@ import org.junit.jupiter.api.Test;
  * with max_norm on a shared table that renormalises in place. Afterwards: the inference table is unchanged, the
  * gradient of every row is exactly the number of times any thread looked it up (upstream gradients of ones are
  * exact sums in float64 in any order), and every renormalised row is within max_norm while the others are untouched.
+ *
+ * <p>Closes and reloads (issue 13): a fourth, served table is replaced now and then by a new one (every element its
+ * generation number) while other threads look rows up in it, and the old one is closed at once. Every lookup on it
+ * must give rows of one whole table, or fail with {@link IllegalStateException} if it started after the close; none
+ * may read freed memory (mixed values) or crash.
  */
 class ConcurrencyStressTest {
     private static final int THREADS = 8;
@@ -43,12 +50,13 @@ class ConcurrencyStressTest {
                      .generator(new Generator(13)));
              Tensor renormOriginal = renorming.weight().clone()) {
             float[] snapshot = inference.weight().toFloatArray();
+            Served served = new Served();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);
             List<Future<Worker>> futures = new ArrayList<>();
             try {
                 for (int t = 0; t < THREADS; t++) {
-                    Worker worker = new Worker(t, inference, trainable, renorming, snapshot);
+                    Worker worker = new Worker(t, inference, trainable, renorming, snapshot, served);
                     futures.add(pool.submit(() -> worker.runUntil(deadline)));
                 }
                 long[] lookups = new long[ROWS];
@@ -57,21 +65,43 @@ class ConcurrencyStressTest {
                 for (Future<Worker> f : futures) {
                     Worker w = f.get();
                     assertEquals(0, w.mismatches, "thread " + w.id + ": forward rows differing from the snapshot");
+                    assertEquals(0, w.mixedRows, "thread " + w.id + ": lookups in the served table that did not give"
+                            + " the rows of one whole table (freed or reused memory)");
                     for (int r = 0; r < ROWS; r++) {
                         lookups[r] += w.lookups[r];
                         renormed[r] |= w.renormed[r];
                     }
                     operations += w.operations;
                 }
-                System.out.printf("stress: %d threads x %d operations in %d s%n", THREADS, operations / THREADS,
-                        seconds);
+                long servedLookups = 0;
+                long refused = 0;
+                for (Future<Worker> f : futures) {
+                    servedLookups += f.get().servedLookups;
+                    refused += f.get().refusedAfterClose;
+                }
+                System.out.printf("stress: %d threads x %d operations in %d s; served table: %d reloads, %d lookups,"
+                        + " %d refused after close%n", THREADS, operations / THREADS, seconds,
+                        served.generation.get(), servedLookups, refused);
+                assertTrue(served.generation.get() > 0 && servedLookups > 0, "the served table was used and reloaded");
                 assertTrue(operations > THREADS, "the threads ran");
                 assertArrayEquals(snapshot, inference.weight().toFloatArray(), "the inference table never changes");
                 checkGradient(trainable.weight().grad(), lookups);
                 checkRenormed(renormOriginal, renorming.weight(), renormed);
             } finally {
                 pool.shutdownNow();
+                served.table.get().close();
             }
+        }
+    }
+
+    /** The served table that threads reload: generation g has every element equal to g. */
+    private static final class Served {
+        final AtomicInteger generation = new AtomicInteger();
+        final AtomicReference<Tensor> table = new AtomicReference<>(Torch.full(DType.FLOAT32, 0, ROWS, DIM));
+
+        void reload() {
+            int g = generation.incrementAndGet();
+            table.getAndSet(Torch.full(DType.FLOAT32, g, ROWS, DIM)).close();
         }
     }
 
@@ -111,13 +141,19 @@ class ConcurrencyStressTest {
         final Embedding trainable;
         final Embedding renorming;
         final float[] snapshot;
+        final Served served;
         final long[] lookups = new long[ROWS];
         final boolean[] renormed = new boolean[ROWS];
         long operations;
         int mismatches;
+        int mixedRows;
+        long servedLookups;
+        long refusedAfterClose;
 
-        Worker(int id, Embedding inference, Embedding trainable, Embedding renorming, float[] snapshot) {
+        Worker(int id, Embedding inference, Embedding trainable, Embedding renorming, float[] snapshot,
+               Served served) {
             this.id = id;
+            this.served = served;
             this.inference = inference;
             this.trainable = trainable;
             this.renorming = renorming;
@@ -133,8 +169,16 @@ class ConcurrencyStressTest {
                     for (int i = 0; i < idx.length; i++) {
                         idx[i] = random.nextInt(ROWS);
                     }
-                    int action = random.nextInt(10);
-                    if (action < 6) {
+                    int action = random.nextInt(12);
+                    if (action == 10) {
+                        lookUpServed(input, out, idx);
+                    } else if (action == 11) {
+                        if (random.nextInt(4) == 0) {
+                            served.reload();
+                        } else {
+                            lookUpServed(input, out, idx);
+                        }
+                    } else if (action < 6) {
                         input.copyFrom(idx);
                         inference.forward(input, out);
                         float[] rows = out.toFloatArray();
@@ -174,6 +218,26 @@ class ConcurrencyStressTest {
                 }
             }
             return this;
+        }
+
+        /** A lookup in the served table, which another thread may close meanwhile. */
+        private void lookUpServed(Tensor input, Tensor out, long[] idx) {
+            input.copyFrom(idx);
+            Tensor table = served.table.get();
+            try {
+                io.jembed.nn.functional.F.embedding(input, table, null, null, 2.0, out);
+            } catch (IllegalStateException closed) {
+                refusedAfterClose++;
+                return;
+            }
+            servedLookups++;
+            float[] rows = out.toFloatArray();
+            for (float v : rows) {
+                if (v != rows[0]) {
+                    mixedRows++;
+                    return;
+                }
+            }
         }
     }
 }

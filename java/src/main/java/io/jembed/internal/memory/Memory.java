@@ -21,12 +21,14 @@ import java.nio.file.Path;
  * may exceed the 2 GiB limit of a single buffer; every element of size 1, 2, 4 or 8 bytes lies inside one window.
  * Native code reads it through {@link #address()} when the block is {@link #isNative() native}.
  *
- * <p>{@link #close()} frees the memory now and is harmless when repeated; a block that is dropped without being
- * closed is freed by a {@link Cleaner} after it becomes unreachable. Accessors do not check for closure (they are the
- * hot path); owners call {@link #checkOpen()} once per operation.
+ * <p>{@link #close()} frees the memory and is harmless when repeated; a block that is dropped without being closed
+ * is freed by a {@link Cleaner} after it becomes unreachable. Accessors do not check for closure (they are the hot
+ * path): every operation that reads or writes a block, in Java or native code, holds it in a {@link MemoryGuard} for
+ * its duration, which fails if the block is closed and makes {@code close()} wait until the operation is over.
  *
- * <p>Thread safety: concurrent reads and writes of distinct bytes are safe (all window access is absolute);
- * {@link #close()} must not race with any other use of the block.
+ * <p>Thread safety: concurrent reads and writes of distinct bytes are safe (all window access is absolute).
+ * {@code close()} may race with guarded operations on other threads: they either fail with
+ * {@link IllegalStateException} (if they start after it) or finish before the memory is freed.
  */
 public abstract class Memory implements AutoCloseable {
     static final int WINDOW_SHIFT = 30;
@@ -289,17 +291,34 @@ public abstract class Memory implements AutoCloseable {
         }
     }
 
-    /** Frees the memory. Later calls do nothing. */
+    /**
+     * Frees the memory; later calls do nothing. Every later {@link MemoryGuard#enter} of this block fails with
+     * {@link IllegalStateException}; calls that hold it already (on any thread) finish first: this waits for them, so
+     * memory is never freed under a running call.
+     *
+     * @throws IllegalStateException if a call on this very thread holds the block (waiting would never end); the
+     *     block stays open
+     */
     @Override
     public final void close() {
-        if (!closed) {
-            closed = true;
-            for (int slot = 0; slot < typedViews.length; slot++) {
-                VIEWS.setRelease(typedViews, slot, (Buffer) null);
-            }
-            released();
-            cleanable.clean();
+        if (closed) {
+            return;
         }
+        if (MemoryGuard.heldByCurrentThread(this)) {
+            throw new IllegalStateException("cannot close a tensor inside a call that is using it");
+        }
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        MemoryGuard.awaitRelease(this);
+        for (int slot = 0; slot < typedViews.length; slot++) {
+            VIEWS.setRelease(typedViews, slot, (Buffer) null);
+        }
+        released();
+        cleanable.clean();
     }
 
     /** Drops references to the memory before it is freed. */

@@ -26,9 +26,9 @@ import java.util.Set;
  *
  * <p>Everything the format's specification requires is checked, so that the byte ranges it reports can be mapped or
  * read without further checks: N is at most 100,000,000 (the reference implementation's limit) and fits in the file;
- * the JSON is valid UTF-8, starts with {@code '{'}, has no duplicate keys; every dtype is known; every shape's element
- * count times the item size equals its byte range, without overflow; the byte ranges, sorted, cover the whole buffer
- * with neither overlap nor hole.
+ * the JSON is valid UTF-8, starts with <code>'&#123;'</code>, has no duplicate keys; every dtype is known; every
+ * shape's element count times the item size equals its byte range, without overflow; the byte ranges, sorted, cover
+ * the whole buffer with neither overlap nor hole.
  *
  * <p>PyTorch equivalent: the header half of {@code safetensors.safe_open} (Rust {@code SafeTensors::read_metadata}).
  * Immutable and thread-safe.

@@ -7,6 +7,7 @@ import io.jembed.internal.Bags;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
 
@@ -185,6 +186,15 @@ final class EmbeddingBagArguments implements AutoCloseable {
      * otherwise); without, no offsets only for an empty input (else no bag holds the indices).
      */
     private static void checkOffsets(Tensor offsets, long n, boolean includeLastOffset) {
+        MemoryGuard guard = TensorInternals.guard(offsets);
+        try {
+            checkOffsetsHeld(offsets, n, includeLastOffset);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void checkOffsetsHeld(Tensor offsets, long n, boolean includeLastOffset) {
         Memory memory = TensorInternals.memory(offsets);
         boolean wide = offsets.dtype() == DType.INT64;
         long count = offsets.numel();
@@ -226,6 +236,15 @@ final class EmbeddingBagArguments implements AutoCloseable {
     }
 
     private static void checkRange(Tensor input, long numRows) {
+        MemoryGuard guard = TensorInternals.guard(input);
+        try {
+            checkRangeHeld(input, numRows);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void checkRangeHeld(Tensor input, long numRows) {
         Memory memory = TensorInternals.memory(input);
         boolean wide = input.dtype() == DType.INT64;
         long n = input.numel();

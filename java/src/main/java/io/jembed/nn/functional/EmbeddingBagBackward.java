@@ -9,6 +9,7 @@ import io.jembed.backend.Backends;
 import io.jembed.internal.Bags;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 
 /**
@@ -92,6 +93,15 @@ final class EmbeddingBagBackward implements GradFn {
     }
 
     private static void addInto(Tensor target, Tensor addend) {
+        MemoryGuard guard = TensorInternals.guard(target, addend);
+        try {
+            addIntoHeld(target, addend);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private static void addIntoHeld(Tensor target, Tensor addend) {
         Memory to = TensorInternals.memory(target);
         Memory from = TensorInternals.memory(addend);
         boolean single = target.dtype() == DType.FLOAT32;
@@ -110,6 +120,15 @@ final class EmbeddingBagBackward implements GradFn {
      * position's per-sample weight; an uncoalesced COO tensor over the weight's rows.
      */
     private SparseTensor sparseGradient(Tensor gradOutput) {
+        MemoryGuard guard = TensorInternals.guard(gradOutput, indices, offsets, perSampleWeights, null, null);
+        try {
+            return sparseGradientHeld(gradOutput);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private SparseTensor sparseGradientHeld(Tensor gradOutput) {
         if (scaleGradByFreq) {
             throw new UnsupportedOperationException(
                     "embedding_backward: scale_grad_by_freq not supported with sparse gradients");

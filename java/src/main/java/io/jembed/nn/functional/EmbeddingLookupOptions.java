@@ -16,6 +16,7 @@ public abstract class EmbeddingLookupOptions<T extends EmbeddingLookupOptions<T>
     private boolean scaleGradByFreq;
     private boolean sparse;
 
+    /** For the subclasses; the defaults are PyTorch's. */
     protected EmbeddingLookupOptions() {}
 
     @SuppressWarnings("unchecked")
@@ -61,18 +62,24 @@ public abstract class EmbeddingLookupOptions<T extends EmbeddingLookupOptions<T>
         return paddingIdx;
     }
 
+    /** The renorm bound, or {@code null} for none. PyTorch equivalent: {@code max_norm}. */
     public Double maxNorm() {
         return maxNorm;
     }
 
+    /** The p of the p-norm for {@code maxNorm} (2 by default). PyTorch equivalent: {@code norm_type}. */
     public double normType() {
         return normType;
     }
 
+    /**
+     * Whether gradients are divided by each index's count in the batch. PyTorch equivalent: {@code scale_grad_by_freq}.
+     */
     public boolean scaleGradByFreq() {
         return scaleGradByFreq;
     }
 
+    /** Whether the weight's gradient is sparse (COO). PyTorch equivalent: {@code sparse}. */
     public boolean sparse() {
         return sparse;
     }

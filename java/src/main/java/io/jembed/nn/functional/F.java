@@ -9,6 +9,7 @@ import io.jembed.backend.Backends;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
+import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
 
@@ -19,7 +20,8 @@ import java.util.Arrays;
  *
  * <p>Thread-safe as far as the tensors allow: concurrent lookups in one weight are safe; with {@code maxNorm} the
  * weight is written, so such calls on a shared weight must be serialised by the caller (the {@code Embedding}
- * module does this itself).
+ * module does this itself). Any tensor may be closed by another thread at any time: a call that is using it
+ * finishes before its memory is freed, and a call that starts after the close throws {@link IllegalStateException}.
  */
 public final class F {
     private F() {}
@@ -96,10 +98,13 @@ public final class F {
             // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
             TensorInternals.memory(weight).checkWritable();
         }
-        EmbeddingChecks.checkIndices(input, numRows, "embedding");
+        EmbeddingChecks.checkIndexType(input, "embedding");
         checkOutput(input, weight, out);
         Backend backend = Backends.current();
         if (maxNorm != null) {
+            // The renorm writes the weight, so its indices are validated before it; a plain lookup validates its
+            // own in the pass that uses them, before it writes anything.
+            EmbeddingChecks.checkIndices(input, numRows, "embedding");
             backend.embeddingRenorm(weight, input, maxNorm, normType);
         }
         backend.embedding(weight, input, out);
@@ -224,6 +229,50 @@ public final class F {
     }
 
     /**
+     * The lookup for a request that arrives as a Java array, into a caller-provided output, allocating nothing: what
+     * an inference server calls with each request's ids. {@code out} must have the weight's dtype and shape
+     * {@code (indices.length, H)}, and must not be the weight. Every index is checked before anything is written.
+     *
+     * <p>PyTorch equivalent: {@code torch.embedding(weight, torch.tensor(indices), out=out)}, i.e.
+     * {@code F.embedding(torch.tensor(indices), weight)} written into {@code out}.
+     *
+     * @throws IndexOutOfBoundsException naming the first index outside {@code [0, V)} and its position; {@code out}
+     *     is unchanged
+     * @throws IllegalArgumentException if a shape or dtype is wrong
+     * @throws IllegalStateException if a tensor has been closed
+     */
+    public static void embedding(long[] indices, Tensor weight, Tensor out) {
+        checkArrayLookup(indices == null ? -1 : indices.length, weight, out);
+        Backends.current().embedding(weight, indices, out);
+    }
+
+    /** As {@link #embedding(long[], Tensor, Tensor)}, for int32 indices ({@code torch.tensor(indices, dtype=int32)}). */
+    public static void embedding(int[] indices, Tensor weight, Tensor out) {
+        checkArrayLookup(indices == null ? -1 : indices.length, weight, out);
+        Backends.current().embedding(weight, indices, out);
+    }
+
+    private static void checkArrayLookup(int n, Tensor weight, Tensor out) {
+        if (n < 0) {
+            throw new IllegalArgumentException("'input' must not be null");
+        }
+        EmbeddingChecks.checkWeight(weight);
+        EmbeddingChecks.checkOpen(out, "out");
+        if (out.dtype() != weight.dtype()) {
+            throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
+                    + out.dtype());
+        }
+        if (out.dim() != 2 || out.size(0) != n || out.size(1) != weight.size(1)) {
+            throw new IllegalArgumentException("'out' must have shape [" + n + ", " + weight.size(1)
+                    + "] (input.length, embedding_dim), got " + Arrays.toString(out.shape()));
+        }
+        TensorInternals.memory(out).checkWritable();
+        if (TensorInternals.memory(out) == TensorInternals.memory(weight)) {
+            throw new IllegalArgumentException("'out' must not be the weight");
+        }
+    }
+
+    /**
      * The gradient of {@code embedding} with respect to its weight, as a new dense tensor of shape
      * {@code (numWeights, H)}: row {@code r} is the sum of the rows of {@code gradOutput} whose index is {@code r}
      * (divided by that index's count in {@code indices} with {@code scaleGradByFreq}); the padding row stays zero.
@@ -270,12 +319,17 @@ public final class F {
         Memory to = TensorInternals.memory(values);
         long rowBytes = dim * gradOutput.dtype().itemSize();
         int k = 0;
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] != padding) {
-                sparseIndices.set(rows[i], 0, k);
-                from.copyTo(i * rowBytes, to, k * rowBytes, rowBytes);
-                k++;
+        MemoryGuard guard = TensorInternals.guard(gradOutput, values);
+        try {
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] != padding) {
+                    sparseIndices.set(rows[i], 0, k);
+                    from.copyTo(i * rowBytes, to, k * rowBytes, rowBytes);
+                    k++;
+                }
             }
+        } finally {
+            guard.exit();
         }
         return new SparseTensor(sparseIndices, values, new long[] {numWeights, dim});
     }
@@ -327,5 +381,56 @@ public final class F {
                 || TensorInternals.memory(out) == TensorInternals.memory(input)) {
             throw new IllegalArgumentException("'out' must not be the weight or the input tensor");
         }
+    }
+
+    /**
+     * The {@code k} rows of {@code weight} most similar to {@code query} by cosine similarity, best first: one scan of
+     * the table (a memory-mapped table is read straight from the page cache), split between cores on large tables.
+     *
+     * <p>PyTorch equivalent: {@code torch.topk(F.cosine_similarity(weight, query[None, :], dim=1, eps=1e-8), k)}.
+     * Similarity is {@code dot(row, query) / (max(|row|, eps) * max(|query|, eps))}; the sums are float32 in another
+     * order than PyTorch's, so values agree to about 1e-6 and rows whose similarities are that close may swap. NaN
+     * similarities (rows holding NaN) rank first, as in {@code torch.topk}; equal values rank the lower row first.
+     *
+     * @param weight a float32 table of shape {@code (V, H)}
+     * @param query a float32 vector of shape {@code (H)}
+     * @param k how many rows, {@code 0 <= k <= V}
+     * @return values (float32, {@code (k)}) and row indices (int64, {@code (k)}), owned by the caller
+     * @throws IllegalArgumentException if a dtype or shape is wrong, or {@code k} is outside {@code [0, V]}
+     * @throws IllegalStateException if a tensor has been closed
+     */
+    public static io.jembed.TopK cosineTopK(Tensor weight, Tensor query, int k) {
+        return cosineTopK(weight, query, k, 1e-8);
+    }
+
+    /** As {@link #cosineTopK(Tensor, Tensor, int)}, with PyTorch's {@code eps} ({@code >= 0}; 1e-8 by default). */
+    public static io.jembed.TopK cosineTopK(Tensor weight, Tensor query, int k, double eps) {
+        EmbeddingChecks.checkWeight(weight);
+        EmbeddingChecks.checkOpen(query, "query");
+        if (weight.dtype() != DType.FLOAT32 || query.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException("cosineTopK needs a float32 weight and query, got " + weight.dtype()
+                    + " and " + query.dtype());
+        }
+        if (query.dim() != 1 || query.size(0) != weight.size(1)) {
+            throw new IllegalArgumentException("the query must have shape [" + weight.size(1)
+                    + "] (the weight's embedding dim), got " + Arrays.toString(query.shape()));
+        }
+        if (k < 0 || k > weight.size(0)) {
+            throw new IllegalArgumentException("selected index k out of range: k = " + k + ", valid values are 0 to "
+                    + weight.size(0) + " (the number of rows)");
+        }
+        if (!(eps >= 0) || Double.isInfinite(eps)) {
+            throw new IllegalArgumentException("eps must be a finite number >= 0, got " + eps);
+        }
+        Tensor values = Torch.empty(DType.FLOAT32, k);
+        Tensor indices = Torch.empty(DType.INT64, k);
+        try {
+            Backends.current().cosineTopK(weight, query, eps, values, indices);
+        } catch (RuntimeException | Error e) {
+            values.close();
+            indices.close();
+            throw e;
+        }
+        return new io.jembed.TopK(values, indices);
     }
 }
