@@ -17,19 +17,19 @@ template <typename T, typename I>
 int64_t renorm(T* table, int64_t rows, int64_t dim, const I* idx, int64_t n, double max_norm, double p);
 template <>
 int64_t renorm(float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-  return jembed_renorm_f32_i64(t, r, d, i, n, m, p);
+  return jembed_renorm_f32_i64(t, r, d, i, n, m, p, 1, 0);
 }
 template <>
 int64_t renorm(float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-  return jembed_renorm_f32_i32(t, r, d, i, n, m, p);
+  return jembed_renorm_f32_i32(t, r, d, i, n, m, p, 1, 0);
 }
 template <>
 int64_t renorm(double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-  return jembed_renorm_f64_i64(t, r, d, i, n, m, p);
+  return jembed_renorm_f64_i64(t, r, d, i, n, m, p, 1, 0);
 }
 template <>
 int64_t renorm(double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-  return jembed_renorm_f64_i32(t, r, d, i, n, m, p);
+  return jembed_renorm_f64_i32(t, r, d, i, n, m, p, 1, 0);
 }
 
 // The norm as documented: |x| for one element (x != 0 for p = 0), max/min |x| for +/-inf, count of non-zeros for 0,

@@ -46,6 +46,34 @@ void test_renorm(int variant, std::mt19937_64& rng, const char* type) {
     }
   }
   jembed_select_variant(variant);
+  // Rows split among 2 or 3 owners (threads), each call touching only its own rows: the same bits as one owner,
+  // with duplicates in the batch (40 lookups of 57 rows, then 200).
+  for (double p : norm_types) {
+    for (int64_t dim : kDims) {
+      for (int64_t n : {int64_t{40}, int64_t{200}}) {
+        auto whole = random_table<T>(rng, kRows, dim);
+        const auto idx = random_indices(rng, kRows, n);
+        const double max_norm = p == 0 ? dim / 2.0 : (isinf(p) ? (p > 0 ? 1.5 : 0.01) : pow(double(dim), 1 / p) * 0.8);
+        for (int64_t owners : {int64_t{2}, int64_t{3}}) {
+          auto split = whole;
+          bool ok = true;
+          for (int64_t owner = 0; owner < owners; ++owner) {
+            ok &= Api<T>::renorm(split.data(), kRows, dim, idx.data(), n, max_norm, p, owners, owner) == JEMBED_OK;
+          }
+          auto single = whole;
+          ok &= Api<T>::renorm(single.data(), kRows, dim, idx.data(), n, max_norm, p) == JEMBED_OK;
+          ok &= memcmp(split.data(), single.data(), split.size() * sizeof(T)) == 0;
+          check(ok, std::string(jembed_variant_name(variant)) + " renorm " + type + " p=" + std::to_string(p) + " dim " +
+                        std::to_string(dim) + " on " + std::to_string(owners) + " owners gives one owner's bits");
+        }
+      }
+    }
+  }
+  std::vector<T> refused = {3, 4};
+  std::vector<int64_t> zero = {0};
+  check(Api<T>::renorm(refused.data(), 1, 2, zero.data(), 1, 1.0, 2.0, 2, 2) == JEMBED_ERR_ARGUMENT &&
+            refused[0] == 3,
+        std::string(type) + " renorm refuses owner >= owners");
   // Row [3, 4] with max_norm 1: scaled by 1 / (5 + 1e-7) once, although it is looked up three times.
   std::vector<T> row = {3, 4, 0, 0};
   std::vector<int64_t> thrice = {0, 0, 0, 1};
@@ -114,7 +142,7 @@ void test_hand_computed_p_half() {
   // a = [[1,2,3],[4,5,6]], p = 0.5, max_norm = 2 (PyTorch's test_embedding_from_pretrained_options).
   std::vector<double> a = {1, 2, 3, 4, 5, 6};
   std::vector<int64_t> idx = {0, 1};
-  jembed_renorm_f64_i64(a.data(), 2, 3, idx.data(), 2, 2.0, 0.5);
+  jembed_renorm_f64_i64(a.data(), 2, 3, idx.data(), 2, 2.0, 0.5, 1, 0);
   const double expected[] = {0.1163365, 0.2326730, 0.3490095, 0.1789842, 0.2237303, 0.2684763};
   bool ok = true;
   for (int k = 0; k < 6; ++k) {
@@ -156,6 +184,7 @@ int main(int argc, char** argv) {
     printf("variant %s: tested\n", jembed_variant_name(v));
     jembed_test::test_gather(v, rng);
     jembed_test::test_bags(v, rng);
+    jembed_test::test_nearest(v, rng);
     test_renorm<float>(v, rng, "f32");
     test_renorm<double>(v, rng, "f64");
     test_backward<float>(v, rng, "f32");

@@ -35,11 +35,13 @@ struct Api<float> {
   static int64_t gather(const float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, float* o) {
     return jembed_gather_f32_i32(t, r, d, i, n, o);
   }
-  static int64_t renorm(float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f32_i64(t, r, d, i, n, m, p);
+  static int64_t renorm(float* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p,
+                        int64_t owners = 1, int64_t owner = 0) {
+    return jembed_renorm_f32_i64(t, r, d, i, n, m, p, owners, owner);
   }
-  static int64_t renorm(float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f32_i32(t, r, d, i, n, m, p);
+  static int64_t renorm(float* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p,
+                        int64_t owners = 1, int64_t owner = 0) {
+    return jembed_renorm_f32_i32(t, r, d, i, n, m, p, owners, owner);
   }
   static int64_t backward(float* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const float* go, int64_t pad,
                           int scale, int64_t owners, int64_t owner) {
@@ -83,11 +85,13 @@ struct Api<double> {
   static int64_t gather(const double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double* o) {
     return jembed_gather_f64_i32(t, r, d, i, n, o);
   }
-  static int64_t renorm(double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f64_i64(t, r, d, i, n, m, p);
+  static int64_t renorm(double* t, int64_t r, int64_t d, const int64_t* i, int64_t n, double m, double p,
+                        int64_t owners = 1, int64_t owner = 0) {
+    return jembed_renorm_f64_i64(t, r, d, i, n, m, p, owners, owner);
   }
-  static int64_t renorm(double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p) {
-    return jembed_renorm_f64_i32(t, r, d, i, n, m, p);
+  static int64_t renorm(double* t, int64_t r, int64_t d, const int32_t* i, int64_t n, double m, double p,
+                        int64_t owners = 1, int64_t owner = 0) {
+    return jembed_renorm_f64_i32(t, r, d, i, n, m, p, owners, owner);
   }
   static int64_t backward(double* gw, int64_t r, int64_t d, const int64_t* i, int64_t n, const double* go,
                           int64_t pad, int scale, int64_t owners, int64_t owner) {
@@ -188,6 +192,9 @@ void test_gather(int variant, std::mt19937_64& rng);
 
 // The EmbeddingBag cases of bag_test.cpp on one variant (forward and backward, against the scalar variant and by hand).
 void test_bags(int variant, std::mt19937_64& rng);
+
+// The cosine top-k cases of nearest_test.cpp on one variant.
+void test_nearest(int variant, std::mt19937_64& rng);
 
 // The read-only file maps of mapped_file_test.cpp.
 void test_mapped_file();

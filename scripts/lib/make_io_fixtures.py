@@ -89,6 +89,17 @@ torch.save({"table": big, "rows": big[1:3], "column": big[:, 1], "ids": torch.ar
             "nested": {"list": [1, 2.5, True, None], "tuple": (torch.tensor([3], dtype=torch.int32),)}},
            path("mixed.pt"))
 
+
+
+class RunsCode:
+    """What weights_only=True exists to refuse: unpickling this calls os.system."""
+
+    def __reduce__(self):
+        return (os.system, ("echo this checkpoint ran code",))
+
+
+torch.save({"weight": torch.zeros(2), "payload": RunsCode()}, path("runs_code.pt"))
+
 # ---- gensim 4: word2vec binary and text, GloVe-style text (no header line) ----
 from gensim.models import KeyedVectors  # noqa: E402
 

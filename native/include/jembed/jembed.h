@@ -65,15 +65,22 @@ int64_t jembed_first_bad_index_i32(const int32_t* idx, int64_t n, int64_t num_ro
 /* PyTorch's embedding_renorm_: for every distinct idx value r, if the norm_type-norm of row r is strictly greater
  * than max_norm, multiply the row in place by max_norm / (norm + 1e-7). norm_type may be any double including
  * +inf (max |x|), -inf (min |x|), 0 (count of non-zeros). float32 rows accumulate their norm in float, float64 rows
- * in double, as PyTorch's CPU norm does. */
+ * in double, as PyTorch's CPU norm does. Only rows r with r % owners == owner are touched, so `owners` threads (each
+ * calling with its own `owner`) split the work and give the same bits as one call with owners 1, owner 0. Returns
+ * JEMBED_OK, the position of the first index outside [0, num_rows) (nothing changed), JEMBED_ERR_ARGUMENT or
+ * JEMBED_ERR_ALLOC. */
 int64_t jembed_renorm_f32_i64(float* table, int64_t num_rows, int64_t dim,
-                              const int64_t* idx, int64_t n, double max_norm, double norm_type);
+                              const int64_t* idx, int64_t n, double max_norm, double norm_type,
+                              int64_t owners, int64_t owner);
 int64_t jembed_renorm_f32_i32(float* table, int64_t num_rows, int64_t dim,
-                              const int32_t* idx, int64_t n, double max_norm, double norm_type);
+                              const int32_t* idx, int64_t n, double max_norm, double norm_type,
+                              int64_t owners, int64_t owner);
 int64_t jembed_renorm_f64_i64(double* table, int64_t num_rows, int64_t dim,
-                              const int64_t* idx, int64_t n, double max_norm, double norm_type);
+                              const int64_t* idx, int64_t n, double max_norm, double norm_type,
+                              int64_t owners, int64_t owner);
 int64_t jembed_renorm_f64_i32(double* table, int64_t num_rows, int64_t dim,
-                              const int32_t* idx, int64_t n, double max_norm, double norm_type);
+                              const int32_t* idx, int64_t n, double max_norm, double norm_type,
+                              int64_t owners, int64_t owner);
 
 /* PyTorch's embedding_dense_backward, accumulating into an existing gradient instead of a fresh zero tensor, so that
  * the cost grows with n * dim and not with the table:
@@ -81,7 +88,8 @@ int64_t jembed_renorm_f64_i32(double* table, int64_t num_rows, int64_t dim,
  *     grad_weight[r] += grad_out[i]                                   (scale_grad_by_freq == 0)
  *     grad_weight[r] = fma(grad_out[i], 1 / count(r), grad_weight[r])  (scale_grad_by_freq != 0; count over all of idx)
  * Each row accumulates in input order, so splitting rows among `owners` threads (each calling with its own `owner`)
- * gives the same bits as one thread. scale_grad_by_freq allocates a sorted copy of the indices. */
+ * gives the same bits as one thread. scale_grad_by_freq allocates a table of counts and a list of this owner's
+ * lookups. */
 int64_t jembed_dense_backward_f32_i64(float* grad_weight, int64_t num_rows, int64_t dim, const int64_t* idx,
                                       int64_t n, const float* grad_out, int64_t padding_idx,
                                       int scale_grad_by_freq, int64_t owners, int64_t owner);
@@ -197,6 +205,14 @@ void jembed_copy(void* dst, const void* src, int64_t bytes);
  * NULL on failure or bytes < 0; bytes == 0 gives a valid 64-byte block, so that an empty tensor has an address. */
 void* jembed_alloc(int64_t bytes);
 void jembed_free(void* block);
+
+/* Cosine nearest neighbours (torch.topk(F.cosine_similarity(table, query[None, :], dim=1, eps=eps), k)) over rows
+ * [row_begin, row_end) of a float32 table: similarity = dot(row, query) / (max(|row|, eps) * max(|query|, eps)).
+ * Writes the min(k, row_end - row_begin) best rows, best first, to values/indices (absolute row numbers); NaN
+ * similarities rank above all others, as in torch.topk, and equal ones by lower row first. Returns the count written,
+ * or JEMBED_ERR_ARGUMENT. Rows are read once, in order; calls on disjoint row ranges may run on several threads. */
+int64_t jembed_cosine_topk_f32(const float* table, int64_t row_begin, int64_t row_end, int64_t dim,
+                               const float* query, int64_t k, double eps, float* values, int64_t* indices);
 
 /* Read-only memory maps of files (tables in safetensors / .npy files).
  * jembed_map_file maps bytes [offset, offset + length) of the regular file at `path` (UTF-8) read-only and shared,

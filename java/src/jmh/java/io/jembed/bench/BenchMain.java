@@ -55,11 +55,14 @@ public final class BenchMain {
             switch (args[i]) {
                 case "--quick": full = false; break;
                 case "--full": full = true; break;
+                case "--mapped":
+                    MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
+                    return;
                 case "--bags": bagsOnly = true; break;
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--mapped|--bags [--forks N] [--out DIR]");
             }
         }
         if (out == null) {
@@ -119,7 +122,6 @@ public final class BenchMain {
                 .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500));
         results.addAll(new Runner(wide.resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("results-float64.json").toString()).build()).run());
-        results.addAll(runBags(full, Math.max(1, forks), out));
         // The serving path (issue 13): small lookups from cached tables, three forks each, since its goals are read
         // from the fork minimums; then two threads on one shared table.
         results.addAll(new Runner(serving(full).threads(1).resultFormat(ResultFormatType.JSON)
@@ -128,6 +130,7 @@ public final class BenchMain {
                 .param("table", "L1").param("dim", "16").param("batch", "8", "64")
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("results-serving-2threads.json").toString()).build()).run());
+        results.addAll(runBags(full, Math.max(1, forks), out));
         MachineInfo after = MachineInfo.now();
         String command = "scripts/bench " + (full ? "--full" : "--quick");
         Report report = new Report(results, command, before, after);

@@ -4,6 +4,7 @@ import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.backend.Backend;
 import io.jembed.backend.Backends;
+import io.jembed.backend.NativeBackend;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -19,13 +20,14 @@ import org.openjdk.jmh.annotations.State;
 /**
  * {@code embedding_renorm_} of a renormBatch of renormRows (max_norm 1, p = 2) in a 100k x 128 float32 table: the sort, the row
  * norms and, for renormRows above max_norm, the rescaling. After the first pass over the index sets most renormRows are at
- * max_norm, so the steady state measures the norms, as in a long training or inference run.
+ * max_norm, so the steady state measures the norms, as in a long training or inference run. {@code native} is the
+ * default dispatch (split among threads from 65,536 elements), {@code native-Nt} forces N threads.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RenormBenchmark {
-    @Param({"native", "java-backend", "libtorch-1t"})
+    @Param({"native", "native-1t", "java-backend", "libtorch-1t"})
     public String renormImpl;
 
     @Param({"100000"})
@@ -62,8 +64,17 @@ public class RenormBenchmark {
         }
         Tensor weight = Torch.tensor(values, renormRows, renormDim);
         Tensor[] idx = Workload.toTensors(java.util.Arrays.copyOf(indices, sets));
-        Backend backend = renormImpl.equals("java-backend") ? Backends.java() : Backends.nativeBackend().orElseThrow();
-        renorm = s -> backend.embeddingRenorm(weight, idx[s], 1.0, 2.0);
+        if (renormImpl.equals("java-backend")) {
+            Backend backend = Backends.java();
+            renorm = s -> backend.embeddingRenorm(weight, idx[s], 1.0, 2.0);
+        } else if (renormImpl.equals("native")) {
+            Backend backend = Backends.nativeBackend().orElseThrow();
+            renorm = s -> backend.embeddingRenorm(weight, idx[s], 1.0, 2.0);
+        } else {
+            NativeBackend backend = (NativeBackend) Backends.nativeBackend().orElseThrow();
+            int threads = Integer.parseInt(renormImpl.substring("native-".length(), renormImpl.length() - 1));
+            renorm = s -> backend.embeddingRenorm(weight, idx[s], 1.0, 2.0, threads);
+        }
     }
 
     @Benchmark

@@ -129,4 +129,14 @@ public interface Backend {
     /** A SparseAdam step on the rows of a coalesced {@code gradient} (see {@code io.jembed.optim.SparseAdam}). */
     void sparseAdam(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1, double beta2,
                     double stepSize, double eps, boolean maximize);
+
+    /**
+     * Cosine nearest neighbours: the {@code values.numel()} rows of {@code weight} (float32, {@code (V, H)}) most
+     * similar to {@code query} (float32, {@code (H)}), best first, with similarity
+     * {@code dot(row, query) / (max(|row|, eps) * max(|query|, eps))} into {@code values} (float32) and their row
+     * numbers into {@code indices} (int64). NaN similarities rank first, equal ones by lower row. PyTorch's
+     * {@code torch.topk(F.cosine_similarity(weight, query[None], dim=1, eps=eps), k)}. The caller has checked
+     * {@code k <= V}.
+     */
+    void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices);
 }

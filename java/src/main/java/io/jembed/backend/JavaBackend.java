@@ -587,4 +587,69 @@ public final class JavaBackend implements Backend {
     private static double round(double value, boolean toFloat) {
         return toFloat ? (float) value : value;
     }
+
+    @Override
+    public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        Memory table = TensorInternals.memory(weight);
+        Memory q = TensorInternals.memory(query);
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        int k = (int) values.numel();
+        double queryNorm2 = 0;
+        for (long j = 0; j < dim; j++) {
+            double x = q.getFloat(4 * j);
+            queryNorm2 += x * x;
+        }
+        double queryNorm = Math.max(Math.sqrt(queryNorm2), eps);
+        // The k best so far, worst at the head.
+        java.util.PriorityQueue<Neighbour> best = new java.util.PriorityQueue<>(Math.max(1, k),
+                (a, b) -> a.betterThan(b) ? 1 : b.betterThan(a) ? -1 : 0);
+        for (long r = 0; r < rows && k > 0; r++) {
+            double dot = 0;
+            double norm2 = 0;
+            for (long j = 0; j < dim; j++) {
+                double x = table.getFloat(4 * (r * dim + j));
+                dot += x * q.getFloat(4 * j);
+                norm2 += x * x;
+            }
+            Neighbour candidate = new Neighbour(
+                    (float) (dot / (Math.max(Math.sqrt(norm2), eps) * queryNorm)), r);
+            if (best.size() < k) {
+                best.add(candidate);
+            } else if (candidate.betterThan(best.peek())) {
+                best.poll();
+                best.add(candidate);
+            }
+        }
+        Memory outValues = TensorInternals.memory(values);
+        Memory outIndices = TensorInternals.memory(indices);
+        for (int i = best.size() - 1; i >= 0; i--) {
+            Neighbour n = best.poll();
+            outValues.putFloat(4L * i, n.similarity);
+            outIndices.putLong(8L * i, n.row);
+        }
+    }
+
+    /** A row and its similarity, ordered as torch.topk orders the largest: NaN first, then by value, then by row. */
+    static final class Neighbour {
+        final float similarity;
+        final long row;
+
+        Neighbour(float similarity, long row) {
+            this.similarity = similarity;
+            this.row = row;
+        }
+
+        boolean betterThan(Neighbour other) {
+            boolean nan = Float.isNaN(similarity);
+            boolean otherNan = Float.isNaN(other.similarity);
+            if (nan != otherNan) {
+                return nan;
+            }
+            if (!nan && similarity != other.similarity) {
+                return similarity > other.similarity;
+            }
+            return row < other.row;
+        }
+    }
 }

@@ -32,7 +32,7 @@ public final class NativeBackend implements Backend {
     public static final String KERNELS_PROPERTY = "jembed.kernels";
 
     private static final int VARIANT_COUNT = 3;
-    /** Threads for large backward passes: {@code -Djembed.threads=N}, by default the available processors. */
+    /** Threads for large backward passes and renorms: {@code -Djembed.threads=N}, by default the processors. */
     private static final int THREADS = Math.max(1, Integer.getInteger("jembed.threads",
             Runtime.getRuntime().availableProcessors()));
     /**
@@ -42,13 +42,14 @@ public final class NativeBackend implements Backend {
      * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
-    /** Below this many gradient elements a backward pass runs on the calling thread alone. */
+    /** Below this many gradient (or renormed) elements a backward pass (or renorm) runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
     private static final WorkerCrew CREW = new WorkerCrew(THREADS - 1);
     /** The reusable job objects of the crew, filled by the caller that holds it. */
     private static final GatherJob GATHER_JOB = new GatherJob(CREW.parts());
     private static final BackwardJob BACKWARD_JOB = new BackwardJob();
+    private static final RenormJob RENORM_JOB = new RenormJob();
     private static final BagJob BAG_JOB = new BagJob(CREW.parts());
     private static final BagBackwardJob BAG_BACKWARD_JOB = new BagBackwardJob(CREW.parts());
 
@@ -265,20 +266,85 @@ public final class NativeBackend implements Backend {
 
     @Override
     public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+        long work = indices.numel() * weight.size(1);
+        embeddingRenorm(weight, indices, maxNorm, normType, work < PARALLEL_THRESHOLD ? 1 : THREADS);
+    }
+
+    /**
+     * The renorm on {@code threads} threads, each owning the rows {@code r} with {@code r % threads} equal to its
+     * number, as in {@link #embeddingDenseBackward(Tensor, Tensor, Tensor, long, boolean, int)}: a row's norm and
+     * scaling do not depend on other rows, so every thread count gives the same bits. For benchmarks and tests.
+     */
+    public void embeddingRenorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
         MemoryGuard guard = TensorInternals.guard(weight, indices);
         try {
-            renorm(weight, indices, maxNorm, normType);
+            renorm(weight, indices, maxNorm, normType, threads);
         } finally {
             guard.exit();
         }
     }
 
-    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType) {
+    private static void renorm(Tensor weight, Tensor indices, double maxNorm, double normType, int threads) {
         checkBuffers(weight, indices, null);
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
         TensorInternals.memory(weight).checkWritable();
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (threads == 1) {
+            renormPart(weight, indices, maxNorm, normType, 1, 0);
+            return;
+        }
+        if (!CREW.tryAcquire()) {
+            // Another call has the helpers: this thread runs every owner's part, which gives the same bits.
+            for (int owner = 0; owner < threads; owner++) {
+                renormPart(weight, indices, maxNorm, normType, threads, owner);
+            }
+            return;
+        }
+        try {
+            RENORM_JOB.run(CREW, weight, indices, maxNorm, normType, threads);
+        } finally {
+            CREW.release();
+        }
+    }
+
+    /** One renorm whose owners are dealt round-robin to the crew's parts. */
+    private static final class RenormJob implements WorkerCrew.Job {
+        private Tensor weight;
+        private Tensor indices;
+        private double maxNorm;
+        private double normType;
+        private int owners;
+        private int parts;
+
+        void run(WorkerCrew crew, Tensor weight, Tensor indices, double maxNorm, double normType, int owners) {
+            this.weight = weight;
+            this.indices = indices;
+            this.maxNorm = maxNorm;
+            this.normType = normType;
+            this.owners = owners;
+            this.parts = crew.parts();
+            try {
+                crew.run(this);
+            } finally {
+                this.weight = null;
+                this.indices = null;
+            }
+        }
+
+        @Override
+        public void runPart(int part) {
+            for (int owner = part; owner < owners; owner += parts) {
+                renormPart(weight, indices, maxNorm, normType, owners, owner);
+            }
+        }
+    }
+
+    private static void renormPart(Tensor weight, Tensor indices, double maxNorm, double normType, int owners,
+                                   int owner) {
         long table = TensorInternals.memory(weight).address();
         long idx = TensorInternals.memory(indices).address();
         long rows = weight.size(0);
@@ -286,10 +352,10 @@ public final class NativeBackend implements Backend {
         long n = indices.numel();
         boolean wide = indices.dtype() == DType.INT64;
         long bad = weight.dtype() == DType.FLOAT32
-                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType))
-                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType)
-                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType));
+                ? (wide ? JembedNative.renormF32I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF32I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner))
+                : (wide ? JembedNative.renormF64I64(table, rows, dim, idx, n, maxNorm, normType, owners, owner)
+                        : JembedNative.renormF64I32(table, rows, dim, idx, n, maxNorm, normType, owners, owner));
         checkResult(bad, indices, rows);
     }
 
@@ -890,6 +956,115 @@ public final class NativeBackend implements Backend {
                 ? JembedNative.sparseAdamF32(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag)
                 : JembedNative.sparseAdamF64(p, m, v, rows, dim, idx, nnz, values, beta1, beta2, stepSize, eps, flag),
                 gradient.indices(), rows);
+    }
+
+
+    /** Below this many bytes of table a nearest-neighbour scan runs on the calling thread alone. */
+    private static final long PARALLEL_SCAN_BYTES = 1L << 20;
+
+    @Override
+    public void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices) {
+        checkBuffers(weight, indices, null);
+        boolean ok = weight.dtype() == DType.FLOAT32 && query.dtype() == DType.FLOAT32 && query.dim() == 1
+                && query.size(0) == weight.size(1) && !query.isClosed() && TensorInternals.memory(query).isNative()
+                && values.dtype() == DType.FLOAT32 && values.numel() == indices.numel()
+                && indices.dtype() == DType.INT64 && values.numel() <= weight.size(0) && !values.isClosed()
+                && TensorInternals.memory(values).isNative() && eps >= 0;
+        if (!ok) {
+            throw new IllegalArgumentException("cosineTopK needs a float32 (V, H) table, a float32 (H) query, k <= V "
+                    + "float32 values and int64 indices in native memory, and eps >= 0");
+        }
+        TensorInternals.memory(values).checkWritable();
+        TensorInternals.memory(indices).checkWritable();
+        long rows = weight.size(0);
+        long dim = weight.size(1);
+        long k = values.numel();
+        int parts = rows * dim * 4 < PARALLEL_SCAN_BYTES || rows < 2L * CREW.parts() ? 1 : CREW.parts();
+        if (parts == 1 || !CREW.tryAcquire()) {
+            long count = JembedNative.cosineTopKF32(TensorInternals.memory(weight).address(), 0, rows, dim,
+                    TensorInternals.memory(query).address(), k, eps, TensorInternals.memory(values).address(),
+                    TensorInternals.memory(indices).address());
+            if (count != k) {
+                throw new IllegalStateException("jembed's native kernel refused its arguments (status " + count + ")");
+            }
+            return;
+        }
+        try (Tensor partValues = io.jembed.Torch.empty(DType.FLOAT32, parts, k);
+             Tensor partIndices = io.jembed.Torch.empty(DType.INT64, parts, k)) {
+            NearestJob job = new NearestJob(weight, query, eps, k, partValues, partIndices, parts);
+            try {
+                CREW.run(job);
+            } finally {
+                CREW.release();
+            }
+            job.merge(values, indices);
+        }
+    }
+
+    /** One scan split into contiguous row ranges, each keeping its own k best; merged by the caller. */
+    private static final class NearestJob implements WorkerCrew.Job {
+        private final long table;
+        private final long query;
+        private final long rows;
+        private final long dim;
+        private final double eps;
+        private final long k;
+        private final long values;
+        private final long indices;
+        private final long[] counts;
+        private final Tensor partValues;
+        private final Tensor partIndices;
+
+        NearestJob(Tensor weight, Tensor query, double eps, long k, Tensor partValues, Tensor partIndices,
+                   int parts) {
+            this.table = TensorInternals.memory(weight).address();
+            this.query = TensorInternals.memory(query).address();
+            this.rows = weight.size(0);
+            this.dim = weight.size(1);
+            this.eps = eps;
+            this.k = k;
+            this.values = TensorInternals.memory(partValues).address();
+            this.indices = TensorInternals.memory(partIndices).address();
+            this.counts = new long[parts];
+            this.partValues = partValues;
+            this.partIndices = partIndices;
+        }
+
+        @Override
+        public void runPart(int part) {
+            if (part >= counts.length) {
+                return;
+            }
+            long chunk = (rows + counts.length - 1) / counts.length;
+            long begin = Math.min(rows, part * chunk);
+            long end = Math.min(rows, begin + chunk);
+            counts[part] = JembedNative.cosineTopKF32(table, begin, end, dim, query, k, eps, values + 4 * part * k,
+                    indices + 8 * part * k);
+        }
+
+        /** The k best of every part's k best, in the kernel's order. */
+        void merge(Tensor outValues, Tensor outIndices) {
+            java.util.List<JavaBackend.Neighbour> all = new java.util.ArrayList<>();
+            io.jembed.internal.memory.Memory v = TensorInternals.memory(partValues);
+            io.jembed.internal.memory.Memory r = TensorInternals.memory(partIndices);
+            for (int part = 0; part < counts.length; part++) {
+                if (counts[part] < 0) {
+                    throw new IllegalStateException("jembed's native kernel refused its arguments (status "
+                            + counts[part] + ")");
+                }
+                for (long i = 0; i < counts[part]; i++) {
+                    long at = part * k + i;
+                    all.add(new JavaBackend.Neighbour(v.getFloat(4 * at), r.getLong(8 * at)));
+                }
+            }
+            all.sort((a, b) -> a.betterThan(b) ? -1 : b.betterThan(a) ? 1 : 0);
+            io.jembed.internal.memory.Memory values = TensorInternals.memory(outValues);
+            io.jembed.internal.memory.Memory indices = TensorInternals.memory(outIndices);
+            for (int i = 0; i < k; i++) {
+                values.putFloat(4L * i, all.get(i).similarity);
+                indices.putLong(8L * i, all.get(i).row);
+            }
+        }
     }
 
     /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */

@@ -53,6 +53,7 @@ public final class Demo {
             System.exit(1);
         }
         documentationExamples();
+        BringYourTable.run(20_000, 50);
         throughput(rows, dim, seconds);
     }
 

@@ -3,7 +3,8 @@ package io.jembed.io;
 import java.util.Objects;
 
 /**
- * How a reader loads a table: a {@link ProgressListener}, and whether NaN and infinite values are accepted.
+ * How a reader loads a table: a {@link ProgressListener}, whether NaN and infinite values are accepted, and how many
+ * threads parse text.
  *
  * <p>Non-finite values are refused by default: in a table of trained weights they are almost always the mark of a
  * broken file or a diverged run, and they would poison every lookup silently. PyTorch loads them without a word;
@@ -14,6 +15,7 @@ import java.util.Objects;
 public final class ReadOptions {
     private ProgressListener progress = ProgressListener.NONE;
     private boolean allowNonFinite;
+    private int threads = Runtime.getRuntime().availableProcessors();
 
     public static ReadOptions defaults() {
         return new ReadOptions();
@@ -27,6 +29,23 @@ public final class ReadOptions {
     public ReadOptions allowNonFinite(boolean allow) {
         this.allowNonFinite = allow;
         return this;
+    }
+
+    /**
+     * Threads for the loaders that parse in parallel (text word vectors); default: the available processors.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public ReadOptions threads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        return this;
+    }
+
+    public int threads() {
+        return threads;
     }
 
     public ProgressListener progress() {

@@ -29,10 +29,15 @@ public final class Fixtures {
         return out;
     }
 
+    /** Debian's Python, where python3-numpy, python3-torch and python3-gensim install (a PATH python3 may be another). */
+    static String python3() {
+        return java.nio.file.Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    }
+
     /** Whether a Python module (numpy, torch, gensim) can be imported, for the tests in which the real tool reads. */
     public static boolean pythonHas(String module) {
         try {
-            Process p = new ProcessBuilder("python3", "-c", "import " + module).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(python3(), "-c", "import " + module).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
             return p.waitFor() == 0;
         } catch (Exception e) {
@@ -43,7 +48,7 @@ public final class Fixtures {
     /** Runs python3 with a script and arguments; returns its standard output, failing on a non-zero exit. */
     public static String python(String script, String... args) throws Exception {
         String[] command = new String[args.length + 3];
-        command[0] = "python3";
+        command[0] = python3();
         command[1] = "-c";
         command[2] = script;
         System.arraycopy(args, 0, command, 3, args.length);

@@ -76,6 +76,14 @@ class MappedTensorTest {
             assertArrayEquals(fromMemory.toFloatArray(), fromMap.toFloatArray());
             assertArrayEquals(values, mapped.toFloatArray());
             assertEquals(values[998 * dim + 36], mapped.getDouble(998, 36), 0.0);
+            // The nearest-neighbour scan reads the mapping as it reads memory.
+            try (Tensor query = Torch.tensor(java.util.Arrays.copyOfRange(values, 5 * dim, 6 * dim));
+                 io.jembed.TopK fromMapTop = F.cosineTopK(mapped, query, 7);
+                 io.jembed.TopK fromMemoryTop = F.cosineTopK(inMemory, query, 7)) {
+                assertEquals(5, fromMapTop.indices().getLong(0));
+                assertArrayEquals(fromMemoryTop.indices().toLongArray(), fromMapTop.indices().toLongArray());
+                assertArrayEquals(fromMemoryTop.values().toFloatArray(), fromMapTop.values().toFloatArray());
+            }
         }
     }
 

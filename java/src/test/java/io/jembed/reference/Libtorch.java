@@ -115,6 +115,19 @@ final class Libtorch {
         }
     }
 
+    /**
+     * {@code torch.topk(F.cosine_similarity(weight, query[None, :], dim=1, eps=eps), k)}: the values and the
+     * indices, as new jembed tensors (index 0 and 1 of the result).
+     */
+    static synchronized Tensor[] cosineTopK(Tensor weight, Tensor query, long k, double eps) {
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.pytorch.Tensor similarity = torch.cosine_similarity(toLibtorch(weight),
+                    toLibtorch(query).unsqueeze(0), 1, eps);
+            org.bytedeco.pytorch.T_TensorTensor_T top = torch.topk(similarity, k);
+            return new Tensor[] {toJembed(top.get0()), toJembed(top.get1())};
+        }
+    }
+
     /** The four results of {@code at::embedding_bag}: output, offset2bag, bag_size, max_indices (new jembed tensors). */
     static final class Bagged implements AutoCloseable {
         final Tensor weight;

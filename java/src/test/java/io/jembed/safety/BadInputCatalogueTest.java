@@ -198,7 +198,28 @@ class BadInputCatalogueTest {
                     own.close();
                     own.forward(Torch.tensor(new long[] {0}));
                 });
+        // ---- memory-mapped (read-only) tables
+        add(rows, "in-place write into a memory-mapped table", UnsupportedOperationException.class,
+                "read-only memory map of bytes 0 to 120 of", f -> mappedTable().fill_(0));
+        add(rows, "max_norm lookup in a memory-mapped table", UnsupportedOperationException.class,
+                "clone() it for a writable copy", f -> F.embedding(Torch.tensor(new long[] {1}), mappedTable(),
+                        null, 1.0, 2.0, false, false));
+        add(rows, "optimizer over a memory-mapped table", UnsupportedOperationException.class,
+                "max_norm renorm, in-place operations) are refused",
+                f -> new io.jembed.optim.SGD(List.of(mappedTable()), new io.jembed.optim.SGDOptions(0.1)));
         return rows.stream();
+    }
+
+    /** A 10 x 3 float32 table mapped from a fresh temporary file (deleted when the JVM exits). */
+    private static Tensor mappedTable() {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("jembed-catalogue", ".f32");
+            file.toFile().deleteOnExit();
+            java.nio.file.Files.write(file, new byte[120]);
+            return Torch.fromFile(file, DType.FLOAT32, 0, new long[] {10, 3});
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void add(List<Arguments> rows, String name, Class<? extends Throwable> type, String fragment,
@@ -217,6 +238,14 @@ class BadInputCatalogueTest {
                     () -> name + ": message '" + thrown.getMessage() + "' lacks '" + fragment + "'");
             assertArrayEquals(before, f.weight.toFloatArray(), name + ": the weight changed");
         }
+    }
+
+    /** Hostile files ({@link BadFileCatalogue}): a MalformedFileException naming the file and what is wrong. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.jembed.safety.BadFileCatalogue#rows")
+    void refusesBadFilesNamingTheFileAndTheProblem(String name, String fragment, BadFileCatalogue.Case file)
+            throws java.io.IOException {
+        BadFileCatalogue.check(fragment, file);
     }
 
     @org.junit.jupiter.api.Test

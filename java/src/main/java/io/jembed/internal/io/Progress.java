@@ -2,7 +2,7 @@ package io.jembed.internal.io;
 
 import io.jembed.io.ProgressListener;
 
-/** Counts bytes and tells a listener every few megabytes and at the end. Not API; one thread. */
+/** Counts bytes and tells a listener every few megabytes and at the end. Not API; thread-safe (parallel loaders). */
 public final class Progress {
     private static final long STEP = 4L << 20;
 
@@ -16,7 +16,7 @@ public final class Progress {
         this.total = total;
     }
 
-    public void add(long bytes) {
+    public synchronized void add(long bytes) {
         done += bytes;
         if (done - lastReported >= STEP) {
             lastReported = done;
@@ -25,11 +25,11 @@ public final class Progress {
     }
 
     /** Moves to an absolute position (for readers that skip around). */
-    public void at(long position) {
+    public synchronized void at(long position) {
         add(position - done);
     }
 
-    public void finish() {
+    public synchronized void finish() {
         listener.progress(total < 0 ? done : total, total < 0 ? done : total);
     }
 }

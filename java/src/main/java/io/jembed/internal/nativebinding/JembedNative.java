@@ -65,19 +65,23 @@ public final class JembedNative {
 
     @Name("jembed_renorm_f32_i64")
     public static native long renormF32I64(@Cast("float*") long table, long numRows, long dim,
-                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType);
+                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType,
+                                           long owners, long owner);
 
     @Name("jembed_renorm_f32_i32")
     public static native long renormF32I32(@Cast("float*") long table, long numRows, long dim,
-                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType);
+                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType,
+                                           long owners, long owner);
 
     @Name("jembed_renorm_f64_i64")
     public static native long renormF64I64(@Cast("double*") long table, long numRows, long dim,
-                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType);
+                                           @Cast("const int64_t*") long idx, long n, double maxNorm, double normType,
+                                           long owners, long owner);
 
     @Name("jembed_renorm_f64_i32")
     public static native long renormF64I32(@Cast("double*") long table, long numRows, long dim,
-                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType);
+                                           @Cast("const int32_t*") long idx, long n, double maxNorm, double normType,
+                                           long owners, long owner);
 
     @Name("jembed_dense_backward_f32_i64")
     public static native long denseBackwardF32I64(@Cast("float*") long gradWeight, long numRows, long dim,
@@ -227,4 +231,9 @@ public final class JembedNative {
 
     @Name("jembed_unmap_file")
     public static native int unmapFile(@Cast("intptr_t") long address, long length);
+
+    @Name("jembed_cosine_topk_f32")
+    public static native long cosineTopKF32(@Cast("const float*") long table, long rowBegin, long rowEnd, long dim,
+                                            @Cast("const float*") long query, long k, double eps,
+                                            @Cast("float*") long values, @Cast("int64_t*") long indices);
 }

@@ -384,4 +384,55 @@ public final class F {
             throw new IllegalArgumentException("'out' must not be the weight or the input tensor");
         }
     }
+
+    /**
+     * The {@code k} rows of {@code weight} most similar to {@code query} by cosine similarity, best first: one scan of
+     * the table (a memory-mapped table is read straight from the page cache), split between cores on large tables.
+     *
+     * <p>PyTorch equivalent: {@code torch.topk(F.cosine_similarity(weight, query[None, :], dim=1, eps=1e-8), k)}.
+     * Similarity is {@code dot(row, query) / (max(|row|, eps) * max(|query|, eps))}; the sums are float32 in another
+     * order than PyTorch's, so values agree to about 1e-6 and rows whose similarities are that close may swap. NaN
+     * similarities (rows holding NaN) rank first, as in {@code torch.topk}; equal values rank the lower row first.
+     *
+     * @param weight a float32 table of shape {@code (V, H)}
+     * @param query a float32 vector of shape {@code (H)}
+     * @param k how many rows, {@code 0 <= k <= V}
+     * @return values (float32, {@code (k)}) and row indices (int64, {@code (k)}), owned by the caller
+     * @throws IllegalArgumentException if a dtype or shape is wrong, or {@code k} is outside {@code [0, V]}
+     * @throws IllegalStateException if a tensor has been closed
+     */
+    public static io.jembed.TopK cosineTopK(Tensor weight, Tensor query, int k) {
+        return cosineTopK(weight, query, k, 1e-8);
+    }
+
+    /** As {@link #cosineTopK(Tensor, Tensor, int)}, with PyTorch's {@code eps} ({@code >= 0}; 1e-8 by default). */
+    public static io.jembed.TopK cosineTopK(Tensor weight, Tensor query, int k, double eps) {
+        EmbeddingChecks.checkWeight(weight);
+        EmbeddingChecks.checkOpen(query, "query");
+        if (weight.dtype() != DType.FLOAT32 || query.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException("cosineTopK needs a float32 weight and query, got " + weight.dtype()
+                    + " and " + query.dtype());
+        }
+        if (query.dim() != 1 || query.size(0) != weight.size(1)) {
+            throw new IllegalArgumentException("the query must have shape [" + weight.size(1)
+                    + "] (the weight's embedding dim), got " + Arrays.toString(query.shape()));
+        }
+        if (k < 0 || k > weight.size(0)) {
+            throw new IllegalArgumentException("selected index k out of range: k = " + k + ", valid values are 0 to "
+                    + weight.size(0) + " (the number of rows)");
+        }
+        if (!(eps >= 0) || Double.isInfinite(eps)) {
+            throw new IllegalArgumentException("eps must be a finite number >= 0, got " + eps);
+        }
+        Tensor values = Torch.empty(DType.FLOAT32, k);
+        Tensor indices = Torch.empty(DType.INT64, k);
+        try {
+            Backends.current().cosineTopK(weight, query, eps, values, indices);
+        } catch (RuntimeException | Error e) {
+            values.close();
+            indices.close();
+            throw e;
+        }
+        return new io.jembed.TopK(values, indices);
+    }
 }
