@@ -32,14 +32,18 @@ public final class Torch {
 
     // ---- from Java arrays ----------------------------------------------------------------------------------
 
-    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}. */
+    /**
+     * A 1-D tensor of {@code data.length} elements.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}.
+     */
     public static Tensor tensor(float[] data) {
         return Tensor.allocate(DType.FLOAT32, new long[] {data.length}, false).copyFrom(data);
     }
 
     /**
      * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
-     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float32).reshape(shape)},
+     * e.g. {@code reshape(())}.
      *
      * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
      */
@@ -52,14 +56,18 @@ public final class Torch {
         return tensor(data, prepend(size0, moreSizes));
     }
 
-    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}. */
+    /**
+     * A 1-D tensor of {@code data.length} elements.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}.
+     */
     public static Tensor tensor(double[] data) {
         return Tensor.allocate(DType.FLOAT64, new long[] {data.length}, false).copyFrom(data);
     }
 
     /**
      * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
-     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64).reshape(shape)},
+     * e.g. {@code reshape(())}.
      *
      * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
      */
@@ -72,7 +80,10 @@ public final class Torch {
         return tensor(data, prepend(size0, moreSizes));
     }
 
-    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data)} (int64). */
+    /**
+     * A 1-D tensor of {@code data.length} elements.
+     * PyTorch equivalent: {@code torch.tensor(data)} (int64).
+     */
     public static Tensor tensor(long[] data) {
         return Tensor.allocate(DType.INT64, new long[] {data.length}, false).copyFrom(data);
     }
@@ -92,14 +103,18 @@ public final class Torch {
         return tensor(data, prepend(size0, moreSizes));
     }
 
-    /** A 1-D tensor of {@code data.length} elements. PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}. */
+    /**
+     * A 1-D tensor of {@code data.length} elements.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}.
+     */
     public static Tensor tensor(int[] data) {
         return Tensor.allocate(DType.INT32, new long[] {data.length}, false).copyFrom(data);
     }
 
     /**
      * {@code data} in the given shape, honoured as written: an empty {@code shape} gives a 0-d tensor (one element).
-     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32)}{@code .reshape(shape)}, e.g. {@code reshape(())}.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.int32).reshape(shape)},
+     * e.g. {@code reshape(())}.
      *
      * @throws IllegalArgumentException if the shape's element count is not {@code data.length}, or a size is negative
      */

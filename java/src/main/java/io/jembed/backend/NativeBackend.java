@@ -939,7 +939,8 @@ public final class NativeBackend implements Backend {
         }
     }
 
-    private static void sparseAdamHeld(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient, double beta1,
+    private static void sparseAdamHeld(Tensor param, Tensor expAvg, Tensor expAvgSq, SparseTensor gradient,
+                                       double beta1,
                                        double beta2, double stepSize, double eps, boolean maximize) {
         checkSparseStep(param, gradient, expAvg, expAvgSq);
         long p = TensorInternals.memory(param).address();

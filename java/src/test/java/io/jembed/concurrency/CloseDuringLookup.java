@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The crash of issue 13, section 2, as a program for a child JVM: one thread looks rows up in a loop with
  * {@code F.embedding(idx, w, null, null, 2.0, out)} on a 200,000 x 64 table, another allocates a new table of the
- * same size, puts it in the old one's place and closes the old one, again and again. Without a guard the lookup reads freed (unmapped) memory and the JVM
+ * same size, puts it in the old one's place and closes the old one, again and again. Without a guard the lookup
+ * reads freed (unmapped) memory and the JVM
  * dies with SIGSEGV. Prints the counts and exits 0 if every lookup either gave the table's rows or failed with
  * {@link IllegalStateException}; exits 1 on any other outcome.
  *

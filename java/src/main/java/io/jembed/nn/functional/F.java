@@ -246,7 +246,9 @@ public final class F {
         Backends.current().embedding(weight, indices, out);
     }
 
-    /** As {@link #embedding(long[], Tensor, Tensor)}, for int32 indices ({@code torch.tensor(indices, dtype=int32)}). */
+    /**
+     * As {@link #embedding(long[], Tensor, Tensor)}, for int32 indices ({@code torch.tensor(indices, dtype=int32)}).
+     */
     public static void embedding(int[] indices, Tensor weight, Tensor out) {
         checkArrayLookup(indices == null ? -1 : indices.length, weight, out);
         Backends.current().embedding(weight, indices, out);
