@@ -237,6 +237,16 @@ public class ReleaseCheck {
                     }
                     detail = entries.stream().filter(e -> e.endsWith(".html")).count() + " pages";
                 }
+                case "-cli.jar" -> {
+                    // The command-line tool (scripts/jembed): its own classes, run beside the main jar and picocli.
+                    expect(name, "Automatic-Module-Name", "io.jembed.cli", module);
+                    long classes = entries.stream().filter(e -> e.endsWith(".class")).count();
+                    if (classes == 0 || entries.stream().anyMatch(e -> e.endsWith(".class")
+                            && !e.startsWith("io/jembed/cli/"))) {
+                        failures.add(name + ": the tool jar must hold io/jembed/cli classes and nothing else");
+                    }
+                    detail = classes + " classes of the command-line tool, module " + module;
+                }
                 default -> {
                     String classifier = suffix.substring(1, suffix.length() - 4);
                     expect(name, "Automatic-Module-Name", "io.jembed." + classifier.replace('-', '.'), module);
