@@ -157,7 +157,7 @@ public final class BenchMain {
         results.addAll(runBagPart(forks, out, "bags-modes", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName())
                 .param("bagImpl", "native", "native-1t", "libtorch-1t", "libtorch").param("dim", "64")
-                .param("bags", "4096").param("table", "DRAM").param("mode", "mean", "sum-psw")));
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum", "mean", "sum-psw")));
         results.addAll(runBagPart(forks, out, "bags-backward", new OptionsBuilder()
                 .include(BagBackwardBenchmark.class.getSimpleName())));
         String[] lookups = {"81920"};

@@ -3,6 +3,7 @@ package io.jembed.backend;
 import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.BagChecks;
 import io.jembed.internal.Bags;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
@@ -183,6 +184,7 @@ public final class JavaBackend implements Backend {
 
     private static void bag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        BagChecks.checkContents(indices, offsets, out.size(0), weight.size(0));
         Bags bags = new Bags(indices, offsets, bagSize, out.size(0));
         Memory table = TensorInternals.memory(weight);
         Memory idx = TensorInternals.memory(indices);
