@@ -54,44 +54,38 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, long[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, out);
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, out);
+    }
+
+    /** A request in a {@code long[]} or {@code int[]}: every index checked, then the rows copied. */
+    private static void embeddingFromArray(Tensor weight, Object indices, int n, Tensor out) {
         MemoryGuard guard = TensorInternals.guard(weight, out);
         try {
             long rows = weight.size(0);
-            for (int i = 0; i < indices.length; i++) {
-                if (Long.compareUnsigned(indices[i], rows) >= 0) {
-                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+            for (int i = 0; i < n; i++) {
+                long index = element(indices, i);
+                if (Long.compareUnsigned(index, rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, i, index, rows);
                 }
             }
             Memory table = TensorInternals.memory(weight);
             Memory target = TensorInternals.memory(out);
             long rowBytes = weight.size(1) * weight.dtype().itemSize();
-            for (int i = 0; i < indices.length; i++) {
-                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            for (int i = 0; i < n; i++) {
+                table.copyTo(element(indices, i) * rowBytes, target, i * rowBytes, rowBytes);
             }
         } finally {
             guard.exit();
         }
     }
 
-    @Override
-    public void embedding(Tensor weight, int[] indices, Tensor out) {
-        MemoryGuard guard = TensorInternals.guard(weight, out);
-        try {
-            long rows = weight.size(0);
-            for (int i = 0; i < indices.length; i++) {
-                if (Long.compareUnsigned(indices[i], rows) >= 0) {
-                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
-                }
-            }
-            Memory table = TensorInternals.memory(weight);
-            Memory target = TensorInternals.memory(out);
-            long rowBytes = weight.size(1) * weight.dtype().itemSize();
-            for (int i = 0; i < indices.length; i++) {
-                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
-            }
-        } finally {
-            guard.exit();
-        }
+    private static long element(Object indices, int i) {
+        return indices instanceof long[] ? ((long[]) indices)[i] : ((int[]) indices)[i];
     }
 
     @Override
