@@ -3,7 +3,6 @@ package io.jembed.internal;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.internal.memory.Memory;
-import java.util.Arrays;
 
 /**
  * The checks of an {@code embedding_bag} call that read the contents of its offsets and indices, with PyTorch's
@@ -105,15 +104,7 @@ public final class BagChecks {
     public static IndexOutOfBoundsException indexOutOfRange(long[] shape, long flat, long index, long numRows) {
         String range = numRows == 0 ? "the weight has no rows" : "valid indices are 0 to " + (numRows - 1);
         return new IndexOutOfBoundsException("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
-                + "idx to be " + index + " at position " + position(shape, flat) + " of the input; " + range);
-    }
-
-    private static String position(long[] shape, long flat) {
-        long[] at = new long[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            at[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return Arrays.toString(at);
+                + "idx to be " + index + " at position " + EmbeddingChecks.position(shape, flat) + " of the input; "
+                + range);
     }
 }
