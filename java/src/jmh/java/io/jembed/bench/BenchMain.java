@@ -49,6 +49,7 @@ public final class BenchMain {
     public static void main(String[] args) throws RunnerException, IOException {
         boolean full = false;
         boolean bagsOnly = false;
+        boolean precision = false;
         int forks = 0;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
@@ -59,11 +60,19 @@ public final class BenchMain {
                     MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
                     return;
                 case "--bags": bagsOnly = true; break;
+                case "--precision":
+                    precision = true;
+                    break;
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags|--mapped [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision [--forks N] [--out DIR]");
             }
+        }
+        if (precision) {
+            // float16/bfloat16 tables against float32 and libtorch (issue 11), by default on one fork.
+            PrecisionBenchMain.run(out != null ? out : Paths.get("docs", "bench", "precision"), Math.max(1, forks));
+            return;
         }
         if (out == null) {
             out = Paths.get("docs", "bench", bagsOnly ? "bags" : full ? "full" : "quick");
