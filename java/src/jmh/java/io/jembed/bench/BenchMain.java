@@ -59,10 +59,18 @@ public final class BenchMain {
                     MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
                     return;
                 case "--bags": bagsOnly = true; break;
+                case "--quantized": {
+                    int quantizedForks = 1;
+                    if (i + 2 < args.length && args[i + 1].equals("--forks")) {
+                        quantizedForks = Integer.parseInt(args[i + 2]);
+                    }
+                    QuantizedBenchMain.run(Paths.get("docs", "bench", "quantized"), quantizedForks);
+                    return;
+                }
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags|--mapped [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped|--quantized [--forks N] [--out DIR]");
             }
         }
         if (out == null) {

@@ -236,4 +236,18 @@ public final class JembedNative {
     public static native long cosineTopKF32(@Cast("const float*") long table, long rowBegin, long rowEnd, long dim,
                                             @Cast("const float*") long query, long k, double eps,
                                             @Cast("float*") long values, @Cast("int64_t*") long indices);
+
+    @Name("jembed_quantized_bag_u8_i64")
+    public static native long quantizedBagU8I64(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int64_t*") long idx, long n,
+                                                @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
+
+    @Name("jembed_quantized_bag_u8_i32")
+    public static native long quantizedBagU8I32(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int32_t*") long idx, long n,
+                                                @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
 }
