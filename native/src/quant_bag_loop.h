@@ -104,20 +104,48 @@ int64_t quant_sum_pass(const QuantPass<I>& p) {
       acc[k] = Ops::fma(quant_codes<Ops, kBits, K, kLastPartial>(row, p.col, k, p.tail), s, Ops::add(acc[k], b));
     }
   }
-  if (p.mean) {
-    // As nn.EmbeddingBag's mean: the sum divided once by max(count, 1), converted to float.
-    const int64_t count = p.end - p.start;
-    const V divisor = Ops::broadcast(static_cast<float>(count > 0 ? count : 1));
-    for (int k = 0; k < K; ++k) {
-      acc[k] = Ops::div(acc[k], divisor);
-    }
-  }
+  // Mean, as nn.EmbeddingBag's: the sum divided once by max(count, 1), converted to float. Divided as it is stored,
+  // so that the accumulators stay in registers (a second pass over them made the compiler keep them in memory).
+  const int64_t count = p.end - p.start;
+  const V divisor = Ops::broadcast(static_cast<float>(count > 0 ? count : 1));
   float* out = p.out + p.col;
   for (int k = 0; k < K; ++k) {
+    const V result = p.mean ? Ops::div(acc[k], divisor) : acc[k];
     if (kLastPartial && k == K - 1) {
-      Ops::store_part(out + k * Ops::kWidth, acc[k], p.tail);
+      Ops::store_part(out + k * Ops::kWidth, result, p.tail);
     } else {
-      Ops::store(out + k * Ops::kWidth, acc[k]);
+      Ops::store(out + k * Ops::kWidth, result);
+    }
+  }
+  return JEMBED_OK;
+}
+
+// Plain lookups (bags of one, no weights: quantized::embedding_byte), row by row without accumulators: out = fma(scale,
+// q, 0 + bias), the bits of a bag of one (0 + bias turns a bias of -0 into +0, as the bag's first step does).
+template <typename Ops, int kBits, typename I>
+int64_t quant_lookup(const QuantPass<I>& p, int64_t dim) {
+  using V = typename Ops::V;
+  constexpr int W = Ops::kWidth;
+  const int64_t full = dim / W * W;
+  const int tail = static_cast<int>(dim - full);
+  for (int64_t i = 0; i < p.n; ++i) {
+    int64_t r;
+    if (!next_quant_row(p, i, &r)) {
+      return i;
+    }
+    const uint8_t* row = p.table + r * p.row_bytes;
+    float scale;
+    float bias;
+    QuantRow<kBits>::scale_bias(row + p.code_bytes, &scale, &bias);
+    const V s = Ops::broadcast(scale);
+    const V b = Ops::add(Ops::zero(), Ops::broadcast(bias));
+    float* out = p.out + i * dim;
+    int64_t col = 0;
+    for (; col < full; col += W) {
+      Ops::store(out + col, Ops::fma(Ops::template codes<kBits>(row, col), s, b));
+    }
+    if (tail > 0) {
+      Ops::store_part(out + col, Ops::fma(Ops::template codes_part<kBits>(row, col, tail), s, b), tail);
     }
   }
   return JEMBED_OK;
@@ -179,6 +207,12 @@ int64_t quantized_bag(const uint8_t* table, int64_t rows, int64_t dim, const I* 
   p.n = n;
   p.weights = weights;
   p.mean = mode == JEMBED_BAG_MEAN;
+  if (offsets == nullptr && bag_size == 1 && weights == nullptr) {
+    // Bags of one: a mean divides by 1, which changes no bits.
+    p.out = out;
+    p.prefetch = true;
+    return quant_lookup<Ops, kBits, I>(p, dim);
+  }
   int64_t start = first;
   for (int64_t b = 0; b < num_bags; ++b) {
     const int64_t end = bag_end(offsets, b, num_bags, bag_size, start, n);
