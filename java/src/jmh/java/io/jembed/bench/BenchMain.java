@@ -63,10 +63,19 @@ public final class BenchMain {
                 case "--precision":
                     precision = true;
                     break;
+                case "--quantized": {
+                    int quantizedForks = 1;
+                    if (i + 2 < args.length && args[i + 1].equals("--forks")) {
+                        quantizedForks = Integer.parseInt(args[i + 2]);
+                    }
+                    QuantizedBenchMain.run(Paths.get("docs", "bench", "quantized"), quantizedForks);
+                    return;
+                }
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision|--quantized [--forks N] "
+                                + "[--out DIR]");
             }
         }
         if (precision) {

@@ -661,4 +661,10 @@ public final class JavaBackend implements Backend {
             return row < other.row;
         }
     }
+
+    @Override
+    public void quantizedEmbeddingBag(Memory table, long rows, long dim, int bits, Tensor indices, Tensor offsets,
+                                      long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out) {
+        QuantizedBagJava.bag(table, rows, dim, bits, indices, offsets, bagSize, mode, perSampleWeights, out);
+    }
 }

@@ -1233,4 +1233,23 @@ public final class NativeBackend implements Backend {
                 + " at flat position " + status + " is outside [0, " + (rows - 1) + "]; it was in range when "
                 + "validated, so another thread rewrote the index tensor during the call");
     }
+
+    @Override
+    public void quantizedEmbeddingBag(Memory table, long rows, long dim, int bits, Tensor indices, Tensor offsets,
+                                      long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out) {
+        long rowBytes = bits == 8 ? dim + 8 : dim / 2 + 4;
+        QuantizedBagNative.bag(table, rows, dim, bits, indices, offsets, bagSize, mode, perSampleWeights, out,
+                indices.numel() * rowBytes < PARALLEL_GATHER_BYTES ? 1 : THREADS, CREW);
+    }
+
+    /**
+     * The quantized lookup on one thread ({@code threads == 1}) or with its bags split among the calling thread and
+     * the helper threads when they are free; for benchmarks and tests. Every split gives the same bits.
+     */
+    public void quantizedEmbeddingBag(Memory table, long rows, long dim, int bits, Tensor indices, Tensor offsets,
+                                      long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out,
+                                      int threads) {
+        QuantizedBagNative.bag(table, rows, dim, bits, indices, offsets, bagSize, mode, perSampleWeights, out,
+                threads, CREW);
+    }
 }
