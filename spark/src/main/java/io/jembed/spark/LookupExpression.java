@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
@@ -59,7 +58,30 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         this.spec = Objects.requireNonNull(spec, "spec");
     }
 
+    /**
+     * The expression for resolved children, whose types are checked here (when the function is resolved, so a wrong
+     * type fails the query's analysis).
+     *
+     * @throws IllegalArgumentException naming the column and its type if the ids or weights have the wrong type
+     */
     static LookupExpression of(List<Expression> children, LookupSpec spec) {
+        DataType idsType = children.get(0).dataType();
+        boolean scalar = idsType == DataTypes.IntegerType || idsType == DataTypes.LongType;
+        boolean array = idsType instanceof ArrayType a
+                && (a.elementType() == DataTypes.IntegerType || a.elementType() == DataTypes.LongType);
+        if (!array && !(scalar && spec.mode() == null)) {
+            throw new IllegalArgumentException(spec.function() + " takes ids as "
+                    + (spec.mode() == null ? "int, bigint, " : "") + "array<int> or array<bigint>; column "
+                    + spec.column() + " is " + idsType.simpleString());
+        }
+        if (children.size() > 1) {
+            DataType weightsType = children.get(1).dataType();
+            if (!(weightsType instanceof ArrayType w
+                    && (w.elementType() == DataTypes.FloatType || w.elementType() == DataTypes.DoubleType))) {
+                throw new IllegalArgumentException(spec.function() + " takes per_sample_weights as array<float> or "
+                        + "array<double>; column " + spec.weightsColumn() + " is " + weightsType.simpleString());
+            }
+        }
         return new LookupExpression(CollectionConverters.asScala(children).toList(), spec);
     }
 
@@ -132,27 +154,6 @@ public final class LookupExpression extends Expression implements CodegenFallbac
             return FLOAT_ARRAY;
         }
         return DataTypes.createArrayType(FLOAT_ARRAY, false);
-    }
-
-    @Override
-    public TypeCheckResult checkInputDataTypes() {
-        DataType idsType = ids().dataType();
-        boolean scalar = idsType == DataTypes.IntegerType || idsType == DataTypes.LongType;
-        boolean array = idsType instanceof ArrayType a
-                && (a.elementType() == DataTypes.IntegerType || a.elementType() == DataTypes.LongType);
-        if (!array && !(scalar && spec.mode() == null)) {
-            return new TypeCheckResult.TypeCheckFailure(spec.function() + " takes ids as "
-                    + (spec.mode() == null ? "int, bigint, " : "") + "array<int> or array<bigint>; column "
-                    + spec.column() + " is " + idsType.simpleString());
-        }
-        Expression weights = weights();
-        if (weights != null && !(weights.dataType() instanceof ArrayType w
-                && (w.elementType() == DataTypes.FloatType || w.elementType() == DataTypes.DoubleType))) {
-            return new TypeCheckResult.TypeCheckFailure(spec.function() + " takes per_sample_weights as "
-                    + "array<float> or array<double>; column " + weights.sql() + " is "
-                    + weights.dataType().simpleString());
-        }
-        return TypeCheckResult.TypeCheckSuccess$.MODULE$;
     }
 
     @Override
