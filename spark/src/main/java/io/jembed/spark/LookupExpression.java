@@ -158,7 +158,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
 
     @Override
     public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
-        return CodegenFallback.doGenCode$(this, ctx, ev);
+        return CodegenFallback.super.doGenCode(ctx, ev);
     }
 
     // ---- evaluation ------------------------------------------------------------------------------------------

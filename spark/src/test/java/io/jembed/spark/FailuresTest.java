@@ -63,8 +63,8 @@ class FailuresTest {
             assertEquals(bad, lookup.id());
             IndexOutOfBoundsException core = find(failure, IndexOutOfBoundsException.class);
             assertNotNull(core, "the core's exception is the cause");
-            assertTrue(core.getMessage().startsWith("index out of range in self: index " + bad + " at position [1]"),
-                    core.getMessage());
+            assertTrue(core.getMessage().startsWith("embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
+                    + "found idx to be " + bad + " at position [1]"), core.getMessage());
             assertTrue(failure.getMessage().contains("bad id in column ids, row 10000 of partition 2"),
                     "the job's own message names them too: " + failure.getMessage());
         }
