@@ -3,6 +3,7 @@ package io.jembed.examples;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.io.numpy.Npy;
 import io.jembed.io.safetensors.Safetensors;
 import io.jembed.mapped.MappedTensors;
 import io.jembed.nn.Embedding;
@@ -13,7 +14,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 
-/** The README's memory-mapped tables: a safetensors table and a raw float32 file, mapped and looked up. */
+/** The README's memory-mapped tables: a safetensors table, an .npy file and a raw float32 file, mapped and looked up. */
 public final class MappedTables {
     private MappedTables() {}
 
@@ -32,9 +33,13 @@ public final class MappedTables {
             raw32.putFloat(v);
         }
         Files.write(Path.of("table.f32"), raw32.array());
+        try (Tensor table = Torch.tensor(values, rows, dim)) {
+            Npy.save(Path.of("table.npy"), table);
+        }
         Tensor idx = Torch.tensor(new long[] {3, 99});
-        // Java: the same, for safetensors (F32/F64/I32/I64 tensors) and raw files (numpy.memmap(mode='r') with an offset)
+        // Java: the same, for safetensors (F32/F64/I32/I64 tensors), .npy files and raw files (numpy.memmap(mode='r'))
         Tensor weight = MappedTensors.safeOpen(Path.of("table.safetensors")).getTensor("weight");
+        Tensor array = Npy.map(Path.of("table.npy"));                // numpy.load("table.npy", mmap_mode='r')
         Tensor raw = Torch.fromFile(Path.of("table.f32"), DType.FLOAT32, 0, new long[] {rows, dim});
         try (Embedding emb = Embedding.fromPretrained(weight)) {
             Tensor out = emb.forward(idx);                          // the same kernels as a table in memory
@@ -46,7 +51,12 @@ public final class MappedTables {
         if (raw.getDouble(99, 7) != (99 * dim + 7) / 8.0) {
             throw new AssertionError("raw map gave " + raw.getDouble(99, 7));
         }
+        if (array.getDouble(99, 7) != (99 * dim + 7) / 8.0) {
+            throw new AssertionError(".npy map gave " + array.getDouble(99, 7));
+        }
         raw.close();
+        array.close();
+        Files.delete(Path.of("table.npy"));
         Files.delete(Path.of("table.safetensors"));
         Files.delete(Path.of("table.f32"));
         System.out.println("mapped lookups: ok");

@@ -2,7 +2,6 @@ package io.jembed.cli;
 
 import io.jembed.DType;
 import io.jembed.Tensor;
-import io.jembed.Torch;
 import io.jembed.io.MalformedFileException;
 import io.jembed.io.ProgressListener;
 import io.jembed.io.ReadOptions;
@@ -138,9 +137,7 @@ final class TableFile implements AutoCloseable {
                     header = NpyHeader.read(channel, path.toString());
                 }
                 boolean mappable = header.mappable();
-                tensors.put("array", mappable
-                        ? Torch.fromFile(path, header.dtype(), header.dataOffset(), header.shape())
-                        : Npy.load(path, options));
+                tensors.put("array", mappable ? Npy.map(path) : Npy.load(path, options));
                 return new TableFile(path, format, tensors, Map.of(), null, mappable);
             }
             case TORCH:

@@ -51,6 +51,33 @@ public final class Npy {
         }
     }
 
+    /**
+     * Maps the array of an {@code .npy} file as a read-only tensor without reading it ({@link Torch#fromFile}: the
+     * open costs the same for any size, pages are read as lookups touch them and shared by every process that maps
+     * the file; writes throw, {@code clone()} gives a writable copy). Only data that is a jembed table as it is can be
+     * mapped: float32, float64, int32 or int64 in this machine's byte order, C order (or rank at most 1).
+     *
+     * <p>PyTorch equivalent: {@code torch.from_numpy(numpy.load(path, mmap_mode='r'))}.
+     *
+     * @throws IllegalArgumentException if the data would need converting (float16, the other byte order, Fortran
+     *     order): the message says which; {@link #load} converts while it reads
+     * @throws MalformedFileException if the header is bad or the file shorter than it says
+     */
+    public static Tensor map(Path file) throws IOException {
+        NpyHeader header;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            header = NpyHeader.read(channel, file.toString());
+        }
+        if (!header.mappable()) {
+            String why = header.fortranOrder() ? "it is in Fortran order"
+                    : header.byteOrder() != java.nio.ByteOrder.nativeOrder() ? "its byte order is not this machine's"
+                    : "its elements (" + header.descr() + ") are not stored as jembed holds them";
+            throw new IllegalArgumentException(file + ": the array cannot be mapped as it is: " + why
+                    + "; Npy.load reads it into memory, converting it");
+        }
+        return Torch.fromFile(file, header.dtype(), header.dataOffset(), header.shape());
+    }
+
     /** Reads the data a validated header describes from {@code in} (positioned at the first element). */
     static Tensor read(NpyHeader header, ReadableByteChannel in, ReadOptions options, Progress progress)
             throws IOException {

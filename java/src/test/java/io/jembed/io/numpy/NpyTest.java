@@ -44,6 +44,38 @@ class NpyTest {
         }
     }
 
+    @Test
+    void aLittleEndianCOrderFileMapsToTheValuesLoadReads() throws IOException {
+        try (Tensor mapped = Npy.map(Fixtures.path("table_f4_le.npy"));
+             Tensor loaded = Npy.load(Fixtures.path("table_f4_le.npy"));
+             Tensor wide = Npy.map(Fixtures.path("table_f8_le.npy"))) {
+            assertEquals(DType.FLOAT32, mapped.dtype());
+            assertArrayEquals(new long[] {4, 3}, mapped.shape());
+            assertArrayEquals(loaded.toFloatArray(), mapped.toFloatArray());
+            assertEquals(DType.FLOAT64, wide.dtype());
+            assertEquals(Fixtures.table(4, 3)[5], (float) wide.toDoubleArray()[5]);
+            assertThrows(UnsupportedOperationException.class, () -> mapped.fill_(0));
+            assertArrayEquals(loaded.toFloatArray(), mapped.toFloatArray(), "a refused write changed nothing");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"table_f4_be.npy", "table_f4_fortran.npy"})
+    void filesThatNeedConvertingAreNotMappedAndSaySo(String name) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Npy.map(Fixtures.path(name)).close());
+        assertTrue(e.getMessage().contains("cannot be mapped as it is") && e.getMessage().contains("Npy.load"),
+                e.getMessage());
+    }
+
+    @Test
+    void aTruncatedFileIsRefusedBeforeMapping() throws IOException {
+        byte[] whole = Files.readAllBytes(Fixtures.path("table_f4_le.npy"));
+        Path cut = dir.resolve("cut.npy");
+        Files.write(cut, Arrays.copyOf(whole, whole.length - 4));
+        assertThrows(MalformedFileException.class, () -> Npy.map(cut).close());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"table_f8_le.npy", "table_f8_be.npy"})
     void numpyFloat64FilesLoad(String name) throws IOException {
