@@ -43,7 +43,7 @@ import java.util.concurrent.Future;
  *
  * <p>Speed: the parse reads each common line once, left to right (word, D fields, newline), finding spaces and
  * newlines eight bytes at a time; any other line (a word with spaces, a blank line, anything wrong) is parsed again by
- * the right-to-left rule above, which also words every error, so both give the same result on every line. With a
+ * the right-to-left rule above, which also reports every error, so both give the same result on every line. With a
  * header and one thread the counting pass is skipped, and the scan for line ends is part of the parse.
  */
 final class TextVectorParser {
