@@ -10,7 +10,10 @@ import io.jembed.internal.memory.Memory;
 import io.jembed.io.MalformedFileException;
 import io.jembed.io.ReadOptions;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -37,6 +40,11 @@ import java.util.concurrent.Future;
  * hold it); the second parses. Floats are parsed by fastdoubleparser straight from the bytes. A line's last D fields
  * are its vector and everything before them its word, so words containing spaces (as in GloVe's Common Crawl
  * vectors) load. Words must be valid UTF-8 and unique; values must be finite unless allowed.
+ *
+ * <p>Speed: the parse reads each common line once, left to right (word, D fields, newline), finding spaces and
+ * newlines eight bytes at a time; any other line (a word with spaces, a blank line, anything wrong) is parsed again by
+ * the right-to-left rule above, which also reports every error, so both give the same result on every line. With a
+ * header and one thread the counting pass is skipped, and the scan for line ends is part of the parse.
  */
 final class TextVectorParser {
     private static final int PART_BYTES = 32 << 20;
@@ -320,21 +328,29 @@ final class TextVectorParser {
         }
     }
 
-    /** Reads a part block by block, handing whole lines to {@code sink}. */
-    private void lines(Part part, LineSink sink, Progress progress) throws IOException {
-        byte[] buffer = new byte[(int) Math.min(BLOCK_BYTES, Math.max(1, part.end - part.start))];
+    /**
+     * Reads a part block by block into one buffer, handing {@code sink} the filled bytes; the sink consumes whole
+     * lines and returns how many bytes it consumed, and the rest (a line cut by the block's end) moves to the front
+     * for the next block. On the last call ({@code last}, the part read) the sink consumes everything. The buffer has
+     * {@link #PAD} spare bytes after its capacity, so the sink may write a sentinel newline just past the data and
+     * read eight bytes at a time up to that sentinel.
+     */
+    private void blocks(Part part, BlockSink sink, Progress progress) throws IOException {
+        int capacity = (int) Math.min(BLOCK_BYTES, Math.max(1, part.end - part.start));
+        byte[] buffer = new byte[capacity + PAD];
         int filled = 0;
         long at = part.start;
         while (true) {
-            if (filled == buffer.length) {
-                if (buffer.length >= MAX_LINE_BYTES) {
+            if (filled == capacity) {
+                if (capacity >= MAX_LINE_BYTES) {
                     throw new MalformedFileException(source, "a line after byte " + (at - filled)
                             + " is longer than " + MAX_LINE_BYTES + " bytes");
                 }
-                buffer = Arrays.copyOf(buffer, Math.min(MAX_LINE_BYTES, buffer.length * 2));
+                capacity = Math.min(MAX_LINE_BYTES, capacity * 2);
+                buffer = Arrays.copyOf(buffer, capacity + PAD);
             }
             int n = at < part.end ? channel.read(ByteBuffer.wrap(buffer, filled,
-                    (int) Math.min(buffer.length - filled, part.end - at)), at) : -1;
+                    (int) Math.min(capacity - filled, part.end - at)), at) : -1;
             if (n < 0 && at < part.end) {
                 throw new MalformedFileException(source, "truncated while reading: the file shrank to " + at
                         + " bytes");
@@ -345,27 +361,72 @@ final class TextVectorParser {
                 filled += n;
                 progress.add(n);
             }
-            int lineStart = 0;
-            for (int i = 0; i < filled; i++) {
-                if (buffer[i] == '\n') {
-                    sink.line(buffer, lineStart, i);
-                    lineStart = i + 1;
-                }
-            }
+            int consumed = sink.consume(buffer, filled, last);
             if (last) {
-                if (lineStart < filled) {
-                    sink.line(buffer, lineStart, filled);
-                }
                 return;
             }
-            System.arraycopy(buffer, lineStart, buffer, 0, filled - lineStart);
-            filled -= lineStart;
+            System.arraycopy(buffer, consumed, buffer, 0, filled - consumed);
+            filled -= consumed;
         }
     }
 
     @FunctionalInterface
-    private interface LineSink {
-        void line(byte[] bytes, int from, int to) throws IOException;
+    private interface BlockSink {
+        int consume(byte[] buffer, int filled, boolean last) throws IOException;
+    }
+
+    /** Spare bytes after a block buffer's data: a sentinel newline and the 8-byte reads that may pass it. */
+    private static final int PAD = 16;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080808080808080L;
+    private static final long LOW_BITS = 0x7f7f7f7f7f7f7f7fL;
+    private static final long NEWLINES = 0x0a0a0a0a0a0a0a0aL;
+    private static final long BANGS = 0x2121212121212121L;   // '!', the first byte above ' '
+
+    /**
+     * The index of the first byte at or after {@code i} that is at most ' ' (space, tab, newline, other controls),
+     * eight bytes at a time; the caller knows there is one (a newline) no more than PAD - 8 bytes before the buffer's
+     * end. In {@code (x - 0x21..) & ~x & 0x80..} a byte's high bit is set when the byte is below 0x21; a borrow can
+     * also set it in bytes above the first such byte, never below, so the lowest set bit is exact.
+     */
+    private static int nextSpaceOrControl(byte[] bytes, int i) {
+        while (true) {
+            long x = (long) LONGS.get(bytes, i);
+            long hits = (x - BANGS) & ~x & HIGH_BITS;
+            if (hits != 0) {
+                return i + (Long.numberOfTrailingZeros(hits) >>> 3);
+            }
+            i += 8;
+        }
+    }
+
+    /** The index of the first ' ', '\t' or '\n' at or after {@code i} (one exists, as for nextSpaceOrControl). */
+    private static int nextSeparator(byte[] bytes, int i) {
+        while (true) {
+            i = nextSpaceOrControl(bytes, i);
+            byte b = bytes[i];
+            if (b == ' ' || b == '\n' || b == '\t') {
+                return i;
+            }
+            i++;   // "\r" or another control byte inside a field: part of it, as in the general rule
+        }
+    }
+
+    /** The newline mask of eight bytes: the high bit of each byte that is '\n', exactly (no carries between bytes). */
+    private static long newlineBits(long x) {
+        long t = x ^ NEWLINES;
+        return ~(((t & LOW_BITS) + LOW_BITS) | t) & HIGH_BITS;
+    }
+
+    /** The index of the first '\n' at or after {@code i} (one exists, as for nextSpaceOrControl). */
+    private static int nextNewline(byte[] bytes, int i) {
+        while (true) {
+            long hits = newlineBits((long) LONGS.get(bytes, i));
+            if (hits != 0) {
+                return i + (Long.numberOfTrailingZeros(hits) >>> 3);
+            }
+            i += 8;
+        }
     }
 
     private static boolean blank(byte[] bytes, int from, int to) {
@@ -378,31 +439,172 @@ final class TextVectorParser {
     }
 
     private void count(Part part, Progress progress) throws IOException {
-        long[] counts = new long[2];
-        lines(part, (bytes, from, to) -> {
-            counts[0]++;
-            if (!blank(bytes, from, to)) {
-                counts[1]++;
+        blocks(part, (bytes, filled, last) -> {
+            int lineStart = 0;
+            int i = 0;
+            for (; i + 8 <= filled; i += 8) {
+                long hits = newlineBits((long) LONGS.get(bytes, i));
+                while (hits != 0) {
+                    int newline = i + (Long.numberOfTrailingZeros(hits) >>> 3);
+                    countLine(part, bytes, lineStart, newline);
+                    lineStart = newline + 1;
+                    hits &= hits - 1;
+                }
             }
+            for (; i < filled; i++) {
+                if (bytes[i] == '\n') {
+                    countLine(part, bytes, lineStart, i);
+                    lineStart = i + 1;
+                }
+            }
+            if (last && lineStart < filled) {
+                countLine(part, bytes, lineStart, filled);
+                lineStart = filled;
+            }
+            return lineStart;
         }, progress);
-        part.lines = counts[0];
-        part.vectors = counts[1];
+    }
+
+    private static void countLine(Part part, byte[] bytes, int from, int to) {
+        part.lines++;
+        if (!blank(bytes, from, to)) {
+            part.vectors++;
+        }
     }
 
     private void parsePart(Part part, int dim, Memory memory, Progress progress) throws IOException {
-        String[] words = new String[(int) part.vectors];
-        float[] row = new float[dim];
-        int[] fieldStart = new int[dim];
-        int[] fieldEnd = new int[dim];
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        long[] state = {part.firstLine - 1, 0};   // line number, row within the part
-        boolean checkFinite = !options.allowNonFinite();
-        lines(part, (bytes, from, to) -> {
-            long lineNumber = ++state[0];
-            if (blank(bytes, from, to)) {
-                return;
+        PartParser parser = new PartParser(part, dim, memory);
+        blocks(part, parser::consume, progress);
+        parser.flush();
+        part.words = parser.words;
+        part.parsed = parser.rows;
+    }
+
+    /** Parses the lines of one part (one thread): its rows go to the table in batches, its words to an array. */
+    private final class PartParser {
+        private final Part part;
+        private final int dim;
+        private final Memory memory;
+        private final String[] words;
+        private final boolean checkFinite = !options.allowNonFinite();
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        /** Rows parsed but not yet copied to the table: copying many rows at once costs less than one at a time. */
+        private final float[] batch;
+        private final int batchRows;
+        private int batched;
+        private final int[] fieldStart;
+        private final int[] fieldEnd;
+        private long lineNumber;
+        private int rows;
+        private int wordStart;
+        private int wordEnd;
+
+        PartParser(Part part, int dim, Memory memory) {
+            this.part = part;
+            this.dim = dim;
+            this.memory = memory;
+            this.words = new String[(int) part.vectors];
+            this.batchRows = (int) Math.max(1, Math.min(Math.max(1, part.vectors), (64 << 10) / (4L * dim)));
+            this.batch = new float[batchRows * dim];
+            this.fieldStart = new int[dim];
+            this.fieldEnd = new int[dim];
+            this.lineNumber = part.firstLine - 1;
+        }
+
+        /** Parses the whole lines among {@code bytes[0, filled)} (all of them when {@code last}). */
+        int consume(byte[] bytes, int filled, boolean last) throws IOException {
+            int complete;   // the lines end before this index; the byte before it is a newline
+            if (last) {
+                complete = filled;
+                if (filled > 0 && bytes[filled - 1] != '\n') {
+                    bytes[filled] = '\n';   // the last line has no newline: a sentinel in the padding ends it
+                    complete = filled + 1;
+                }
+            } else {
+                complete = filled;
+                while (complete > 0 && bytes[complete - 1] != '\n') {
+                    complete--;
+                }
             }
+            int from = 0;
+            while (from < complete) {
+                lineNumber++;
+                int newline = (bytes[from] & 0xff) > ' ' ? simpleLine(bytes, from) : -1;
+                if (newline < 0) {
+                    newline = nextNewline(bytes, from);
+                    if (blank(bytes, from, newline)) {
+                        from = newline + 1;
+                        continue;
+                    }
+                    generalLine(bytes, from, newline);
+                }
+                addRow(bytes);
+                from = newline + 1;
+            }
+            return Math.min(complete, filled);
+        }
+
+        /**
+         * The common line, in one pass left to right: a word, then exactly {@code dim} fields separated by spaces or
+         * tabs, each a number fastdoubleparser reads (finite unless allowed), then nothing but bytes <= ' '. Fills the
+         * batch row and the word's bounds and returns the index of the line's newline; returns -1 for any other line,
+         * which {@link #generalLine} then handles (it reports every error, and words with spaces). On the lines this
+         * accepts both find the same word and fields, so the values are the same.
+         */
+        private int simpleLine(byte[] bytes, int from) {
+            int at = nextSeparator(bytes, from + 1);
+            int wordEndsAt = at;
+            int base = batched * dim;
+            float[] row = batch;
+            for (int k = 0; k < dim; k++) {
+                if (bytes[at] == '\n') {   // at is the separator after the previous field (or the word)
+                    return -1;
+                }
+                do {
+                    at++;
+                } while (bytes[at] == ' ' || bytes[at] == '\t');
+                if (bytes[at] == '\n') {
+                    return -1;
+                }
+                int start = at;
+                at = nextSeparator(bytes, at + 1);
+                int end = at;
+                if (k == dim - 1) {
+                    while ((bytes[end - 1] & 0xff) <= ' ') {   // "\r" and other controls at the end of the line
+                        if (--end == start) {
+                            return -1;
+                        }
+                    }
+                }
+                float value;
+                try {
+                    value = JavaFloatParser.parseFloat(bytes, start, end - start);
+                } catch (NumberFormatException e) {
+                    return -1;
+                }
+                if (checkFinite && !Float.isFinite(value)) {
+                    return -1;
+                }
+                row[base + k] = value;
+            }
+            // After the last field only bytes <= ' ' until the newline; anything else is another field.
+            while (bytes[at] != '\n') {
+                if ((bytes[at] & 0xff) > ' ') {
+                    return -1;
+                }
+                at++;
+            }
+            wordStart = from;
+            wordEnd = wordEndsAt;
+            return at;
+        }
+
+        /**
+         * Any non-blank line, by the general rule: its last {@code dim} fields are its vector and everything before
+         * them its word (so GloVe's words with spaces load); reports what is wrong with the line.
+         */
+        private void generalLine(byte[] bytes, int from, int to) throws IOException {
             int end = to;
             while (end > from && (bytes[end - 1] & 0xff) <= ' ') {
                 end--;   // "\r", and fastText's trailing space
@@ -424,8 +626,8 @@ final class TextVectorParser {
                     at--;
                 }
             }
-            int wordEnd = at;
-            int wordStart = from;
+            wordEnd = at;
+            wordStart = from;
             while (wordStart < wordEnd && (bytes[wordStart] & 0xff) <= ' ') {
                 wordStart++;
             }
@@ -441,6 +643,7 @@ final class TextVectorParser {
                     }
                 }
             }
+            int base = batched * dim;
             for (int k = 0; k < dim; k++) {
                 float value;
                 try {
@@ -453,23 +656,47 @@ final class TextVectorParser {
                             + value + " (NaN and infinities are refused; ReadOptions.allowNonFinite(true) accepts "
                             + "them)");
                 }
-                row[k] = value;
+                batch[base + k] = value;
             }
-            if (state[1] >= words.length) {
+        }
+
+        /** Takes the word of the line just parsed, and its row (already in the batch). */
+        private void addRow(byte[] bytes) throws IOException {
+            if (rows >= words.length) {
                 throw new MalformedFileException(source, "line " + lineNumber + ": the file has more than the "
                         + words.length + " vectors its header promises");
             }
-            int r = (int) state[1]++;
+            words[rows] = word(bytes, wordStart, wordEnd);
+            rows++;
+            if (++batched == batchRows) {
+                flush();
+            }
+        }
+
+        private String word(byte[] bytes, int from, int to) throws IOException {
+            boolean ascii = true;
+            for (int i = from; i < to; i++) {
+                ascii &= bytes[i] >= 0;
+            }
+            if (ascii) {
+                return new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
+            }
             try {
-                words[r] = utf8.decode(ByteBuffer.wrap(bytes, wordStart, wordEnd - wordStart)).toString();
+                return utf8.decode(ByteBuffer.wrap(bytes, from, to - from)).toString();
             } catch (CharacterCodingException e) {
                 throw new MalformedFileException(source, "line " + lineNumber + ": the word is not valid UTF-8 ("
-                        + hex(bytes, wordStart, wordEnd) + ")");
+                        + hex(bytes, from, to) + ")");
             }
-            memory.copyFromArray(row, 0, dim, (part.firstRow + r) * 4L * dim);
-        }, progress);
-        part.words = words;
-        part.parsed = state[1];
+        }
+
+        /** Copies the batched rows to the table. */
+        void flush() {
+            if (batched > 0) {
+                long firstRow = part.firstRow + rows - batched;
+                memory.copyFromArray(batch, 0, batched * dim, firstRow * 4L * dim);
+                batched = 0;
+            }
+        }
     }
 
     /** Python and C spell NaN and infinity as nan, inf, -inf; Java's parser knows only NaN and Infinity. */

@@ -83,6 +83,29 @@ class WordVectorsTest {
         }
     }
 
+    /** Tabs, runs of spaces, CRLF, trailing controls, blank lines, a leading space, no final newline: all still load. */
+    @Test
+    void irregularlySpacedLinesLoadTheValuesTheySpell() throws IOException {
+        Path file = dir.resolve("irregular.txt");
+        Files.writeString(file, "4 2\na\t1  -2.5 \r\n\n  \t\n b 0.25\t\t3\r\nc 1e3 -0\u000b\nd 7 8");
+        try (WordVectors v = Word2Vec.loadText(file)) {
+            assertEquals(List.of("a", "b", "c", "d"), v.words());
+            assertArrayEquals(new float[] {1f, -2.5f, 0.25f, 3f, 1000f, -0f, 7f, 8f}, v.vectors().toFloatArray());
+        }
+    }
+
+    /** Lines longer than the 1 MiB read block load, and so do the lines after them. */
+    @Test
+    void aLineLongerThanTheReadBlockLoads() throws IOException {
+        Path file = dir.resolve("long.txt");
+        String longWord = "x".repeat(1_500_000);
+        Files.writeString(file, "3 2\na 1 2\n" + longWord + " 3 4\nb 5 6\n");
+        try (WordVectors v = Word2Vec.loadText(file)) {
+            assertEquals(List.of("a", longWord, "b"), v.words());
+            assertArrayEquals(new float[] {1f, 2f, 3f, 4f, 5f, 6f}, v.vectors().toFloatArray());
+        }
+    }
+
     @Test
     void wordsWithSpacesLoadFromGloveStyleText() throws IOException {
         Path file = dir.resolve("spaces.txt");
@@ -157,6 +180,11 @@ class WordVectorsTest {
                 textProblem("1 2\na 1 2\nb 3 4\n", true));
         assertContains("line 3 has fewer than 2 values", textProblem("2 2\na 1 2\nb 3\n", true));
         assertContains("line 2 value 2 \"x1\" is not a number", textProblem("1 2\na 1 x1\n", true));
+        assertContains("line 4 has fewer than 2 values", textProblem("2 2\na 1 2\n\nb 1\n", true));
+        assertContains("line 2 has more than the 2 values the header gives after its word",
+                textProblem("1 2\na b 1 2\n", true));
+        assertContains("line 2 has no word before its 2 values", textProblem("1 2\n 1 2\n", true));
+        assertContains("line 3 value 1 \"1\u00012\" is not a number", textProblem("2 1\na 1\nb 1\u00012\n", true));
         assertContains("line 2 value 1 is NaN", textProblem("1 2\na nan 1\n", true));
         assertContains("line 1 value 2 is -Infinity", textProblem("a 1 -inf\n", false));
         assertContains("duplicate word 'a' (vectors 0 and 2", textProblem("a 1\nb 2\na 3\n", false));
