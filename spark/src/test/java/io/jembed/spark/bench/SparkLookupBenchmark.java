@@ -10,6 +10,8 @@ import io.jembed.backend.Backends;
 import io.jembed.io.safetensors.Safetensors;
 import io.jembed.nn.EmbeddingBagMode;
 import io.jembed.nn.functional.F;
+import io.jembed.spark.BagOptions;
+import io.jembed.spark.BatchedLookup;
 import io.jembed.spark.ExecutorTables;
 import io.jembed.spark.JembedSpark;
 import io.jembed.spark.JembedSparkExtensions;
@@ -37,7 +39,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Rows per second of bag {@code mean} lookups on Spark local[2], side by side in one run:
  * <ul>
- *   <li><b>jembed</b>: {@code JembedSpark.embeddingBag(ids, table, "mean")} over the mapped safetensors table;</li>
+ *   <li><b>jembed</b>: {@code JembedSpark.embeddingBag(ids, table, "mean")} over the mapped safetensors table, and
+ *       the same 4096 rows per core call ({@code BatchedLookup.embeddingBag});</li>
  *   <li><b>udf</b>: a plain Spark UDF over a broadcast {@code float[][]} (the usual hand-written way);</li>
  *   <li><b>join</b>: the ids exploded, joined with the table as a DataFrame (id, e0..e63), averaged per row with
  *       {@code avg} (the SQL way), on {@code --join-rows} rows (it does not fit the full row count in time);</li>
@@ -130,6 +133,8 @@ public final class SparkLookupBenchmark {
         Map<String, Dataset<Row>> variants = new LinkedHashMap<>();
         variants.put("ids only", input.select(col("ids")));
         variants.put("jembed", input.select(JembedSpark.embeddingBag(col("ids"), tablePath, "mean").as("e")));
+        variants.put("jembed, 4096 rows per call", BatchedLookup.embeddingBag(input.select(col("ids")), "ids",
+                tablePath, new BagOptions().mode("mean"), "e").select(col("e")));
         variants.put("udf", input.select(udfMean.apply(col("ids")).as("e")));
         variants.put("join", joinInput.selectExpr("k", "posexplode(ids) AS (pos, id)").join(tableFrame, "id")
                 .groupBy("k").agg(functions.array(averages.toArray(new Column[0])).as("e")));
@@ -252,7 +257,7 @@ public final class SparkLookupBenchmark {
             double r = rate(e.getValue());
             md.append(String.format(Locale.ROOT, "| %s | %,d | %.1f | %,.0f | %s |%n", e.getKey(),
                     (long) e.getValue()[0], e.getValue()[1], r, e.getKey().equals("jembed") ? "" : e.getKey()
-                            .equals("ids only") ? String.format(Locale.ROOT, "%.2fx the rate", jembed / r)
+                            .equals("ids only") || e.getKey().startsWith("jembed,") ? String.format(Locale.ROOT, "%.2fx the rate", jembed / r)
                             : String.format(Locale.ROOT, "**%.1fx faster**", jembed / r)));
         }
         md.append(String.format(Locale.ROOT, "| core jembed alone, 1 bag per call, 2 threads | | %.1f | %,.0f | |%n",
@@ -271,6 +276,10 @@ public final class SparkLookupBenchmark {
                 + "a row and the UDF %.0f ns: %.1fx. (Differences of runs on a shared machine: noisy.)%n",
                 jembedNanos, idsNanos, 2e9 / perBag[1], 2e9 / batched[1], jembedNanos - idsNanos,
                 udfNanos - idsNanos, (udfNanos - idsNanos) / (jembedNanos - idsNanos)));
+        double batchedRate = rate(results.get("jembed, 4096 rows per call"));
+        md.append(String.format(Locale.ROOT, "%nThe batched transformation (BatchedLookup, 4096 rows per core call): "
+                + "%.1fx the UDF's rate and %.1fx the join's.%n", batchedRate / udf,
+                batchedRate / rate(results.get("join"))));
         md.append("\nThe table was mapped ").append(opens).append(" time(s) in this JVM during the runs (local mode: "
                 + "one executor).\n");
         return md.toString();
