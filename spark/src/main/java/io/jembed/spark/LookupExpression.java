@@ -51,6 +51,9 @@ public final class LookupExpression extends Expression implements CodegenFallbac
     private transient ExecutorTables.MappedTable table;
     private transient Long padding;
     private transient long rowsSeen;
+    /** The ids' element type is bigint, and the array may hold nulls (fixed by the plan; read once per task). */
+    private transient boolean idsWide;
+    private transient boolean idsMayHoldNull;
 
     /** The constructor Catalyst's tree copies call ({@code makeCopy}): the children, then the spec. */
     public LookupExpression(Seq<Expression> children, LookupSpec spec) {
@@ -189,6 +192,10 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         if (t == null) {
             t = ExecutorTables.get(spec.table());
             padding = spec.paddingIdx(t.rows());
+            if (ids().dataType() instanceof ArrayType a) {
+                idsWide = a.elementType() == DataTypes.LongType;
+                idsMayHoldNull = a.containsNull();
+            }
             table = t;
         }
         return t;
@@ -217,7 +224,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         Tensor out = scratch.floats(n, t.dim());
         float[] flat;
         try {
-            if (elementType(ids()) == DataTypes.IntegerType) {
+            if (!idsWide) {
                 F.embedding(ids.toIntArray(), t.weight(), out);
             } else {
                 F.embedding(ids.toLongArray(), t.weight(), out);
@@ -242,7 +249,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         int n = ids.numElements();
         checkNoNulls(t, ids, rowNumber);
         Scratch scratch = SCRATCH.get().startRow();
-        boolean wide = elementType(ids()) == DataTypes.LongType;
+        boolean wide = idsWide;
         Tensor input = scratch.indices(wide, n);
         Tensor perSample = null;
         Tensor out = scratch.floats(1, t.dim());
@@ -294,7 +301,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
     }
 
     private void checkNoNulls(ExecutorTables.MappedTable t, ArrayData ids, long rowNumber) {
-        if (!((ArrayType) ids().dataType()).containsNull()) {
+        if (!idsMayHoldNull) {
             return;
         }
         for (int i = 0; i < ids.numElements(); i++) {
@@ -356,29 +363,49 @@ public final class LookupExpression extends Expression implements CodegenFallbac
     }
 
     /**
-     * Tensors reused from row to row by one thread, so that a row costs no native allocation: index tensors by
-     * length, outputs by shape. Tensors above {@link #MAX_CACHED} elements are the row's own, closed after it.
+     * Tensors reused from row to row by one thread, so that a row costs no native allocation: index and weight
+     * tensors by length (up to {@link #MAX_LENGTH}), outputs by shape (up to {@link #MAX_CACHED} elements). Larger
+     * ones are the row's own, closed after it.
      */
     static final class Scratch {
-        /** Tensors larger than this (elements) are not kept. */
+        static final int MAX_LENGTH = 512;
         static final int MAX_CACHED = 1 << 16;
-        /** Past this many kept tensors (many distinct lengths), the cache starts again. */
-        static final int MAX_KEPT = 512;
-        private final java.util.HashMap<Long, Tensor> tensors = new java.util.HashMap<>();
+        /** Past this many kept outputs (many distinct shapes), the output cache starts again. */
+        static final int MAX_KEPT = 256;
+        private final Tensor[] intInputs = new Tensor[MAX_LENGTH + 1];
+        private final Tensor[] longInputs = new Tensor[MAX_LENGTH + 1];
+        private final Tensor[] weightInputs = new Tensor[MAX_LENGTH + 1];
+        private final java.util.HashMap<Long, Tensor> outputs = new java.util.HashMap<>();
         private final List<Tensor> uncached = new ArrayList<>();
+        private long lastOutputKey = -1;
+        private Tensor lastOutput;
         private Tensor offsetInt;
         private Tensor offsetLong;
 
         Tensor indices(boolean wide, int n) {
-            return get(wide ? 1 : 2, wide ? DType.INT64 : DType.INT32, n, 0);
+            return byLength(wide ? longInputs : intInputs, wide ? DType.INT64 : DType.INT32, n);
         }
 
         Tensor weights(int n) {
-            return get(3, DType.FLOAT32, n, 0);
+            return byLength(weightInputs, DType.FLOAT32, n);
         }
 
         Tensor floats(int rows, int dim) {
-            return get(4, DType.FLOAT32, rows, dim);
+            long key = ((long) dim << 20) | rows;
+            if (key == lastOutputKey) {
+                return lastOutput;
+            }
+            if ((long) rows * dim > MAX_CACHED) {
+                return own(DType.FLOAT32, rows, dim);
+            }
+            Tensor cached = outputs.get(key);
+            if (cached == null) {
+                cached = io.jembed.Torch.empty(DType.FLOAT32, rows, dim);
+                outputs.put(key, cached);
+            }
+            lastOutputKey = key;
+            lastOutput = cached;
+            return cached;
         }
 
         Tensor firstOffset(boolean wide) {
@@ -396,27 +423,31 @@ public final class LookupExpression extends Expression implements CodegenFallbac
 
         /** Called before a row takes its tensors: no tensor of a previous row is in use. */
         Scratch startRow() {
-            if (tensors.size() > MAX_KEPT) {
-                tensors.values().forEach(Tensor::close);
-                tensors.clear();
+            if (outputs.size() > MAX_KEPT) {
+                outputs.values().forEach(Tensor::close);
+                outputs.clear();
+                lastOutputKey = -1;
+                lastOutput = null;
             }
             return this;
         }
 
-        private Tensor get(int kind, DType dtype, int n, int dim) {
-            long[] shape = dim == 0 ? new long[] {n} : new long[] {n, dim};
-            if ((long) n * Math.max(dim, 1) > MAX_CACHED) {
-                Tensor own = io.jembed.Torch.empty(dtype, shape);
-                uncached.add(own);
-                return own;
+        private Tensor byLength(Tensor[] cache, DType dtype, int n) {
+            if (n > MAX_LENGTH) {
+                return own(dtype, n);
             }
-            long key = ((long) kind << 60) | ((long) dim << 20) | n;
-            Tensor cached = tensors.get(key);
+            Tensor cached = cache[n];
             if (cached == null) {
-                cached = io.jembed.Torch.empty(dtype, shape);
-                tensors.put(key, cached);
+                cached = io.jembed.Torch.empty(dtype, n);
+                cache[n] = cached;
             }
             return cached;
+        }
+
+        private Tensor own(DType dtype, long... shape) {
+            Tensor tensor = io.jembed.Torch.empty(dtype, shape);
+            uncached.add(tensor);
+            return tensor;
         }
 
         void release(Tensor tensor) {

@@ -196,6 +196,13 @@ public final class TableShards {
         Path absolute = file.toAbsolutePath();
         Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
         try {
+            // A temporary file is private (rw-------); shards are read by executors that may run as another user.
+            try {
+                Files.setPosixFilePermissions(temporary, java.nio.file.attribute.PosixFilePermissions.fromString(
+                        "rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // Not a POSIX file system: its default permissions stand.
+            }
             try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 while (prefix.hasRemaining()) {
                     out.write(prefix);

@@ -36,10 +36,10 @@ class FailuresTest {
     static final int TABLE_ROWS = 5000;
     static final AtomicInteger FLAKY_FAILURES = new AtomicInteger();
 
-    /** 100,000 rows in 4 partitions of 25,000 (spark.range splits evenly); the row with k = 60,000 gets a bad id. */
+    /** 20,000 rows in 4 partitions of 5,000 (spark.range splits evenly); the row with k = 12,000 gets a bad id. */
     private static Dataset<Row> withOneBadId(SparkSession spark, long badId) {
-        return spark.range(0, 100_000, 1, 4).selectExpr("id AS k",
-                "IF(id = 60000, array(3, " + badId + ", 4), array(CAST(pmod(id, " + TABLE_ROWS + ") AS INT), 1, 2))"
+        return spark.range(0, 20_000, 1, 4).selectExpr("id AS k",
+                "IF(id = 12000, array(3, " + badId + ", 4), array(CAST(pmod(id, " + TABLE_ROWS + ") AS INT), 1, 2))"
                         + " AS ids");
     }
 
@@ -55,17 +55,17 @@ class FailuresTest {
             JembedLookupException lookup = find(failure, JembedLookupException.class);
             assertNotNull(lookup, "the job's failure carries the lookup's exception: " + failure);
             String message = lookup.getMessage();
-            assertTrue(message.contains("jembed_embedding_bag: bad id in column ids, row 10000 of partition 2: id "
+            assertTrue(message.contains("jembed_embedding_bag: bad id in column ids, row 2000 of partition 2: id "
                     + bad + " is not in [0, 5000)"), message);
             assertTrue(message.contains("(ids [3, " + bad + ", 4]"), message);
             assertEquals("ids", lookup.column());
-            assertEquals(10000, lookup.row());
+            assertEquals(2000, lookup.row());
             assertEquals(bad, lookup.id());
             IndexOutOfBoundsException core = find(failure, IndexOutOfBoundsException.class);
             assertNotNull(core, "the core's exception is the cause");
             assertTrue(core.getMessage().startsWith("embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
                     + "found idx to be " + bad + " at position [1]"), core.getMessage());
-            assertTrue(failure.getMessage().contains("bad id in column ids, row 10000 of partition 2"),
+            assertTrue(failure.getMessage().contains("bad id in column ids, row 2000 of partition 2"),
                     "the job's own message names them too: " + failure.getMessage());
         }
         // The executor survived: the same session runs the lookup on good ids.
@@ -86,7 +86,7 @@ class FailuresTest {
                 .save());
         JembedLookupException lookup = find(failure, JembedLookupException.class);
         assertNotNull(lookup, failure.toString());
-        assertTrue(lookup.getMessage().contains("bad id in column ids, row 10000 of partition 2: id 5000 is not in "
+        assertTrue(lookup.getMessage().contains("bad id in column ids, row 2000 of partition 2: id 5000 is not in "
                 + "[0, 5000)"), lookup.getMessage());
         assertNotNull(find(failure, IndexOutOfBoundsException.class));
     }
