@@ -155,3 +155,48 @@ JEMBED_BAG_FORWARD(double, int64_t, f64_i64)
 JEMBED_BAG_FORWARD(double, int32_t, f64_i32)
 
 }  // extern "C"
+
+// ---- row-wise quantized tables: their own table, indexed by the same variant ----------------------------------
+
+namespace jembed {
+namespace {
+
+#define JEMBED_QUANT_TABLE(ns) \
+  QuantKernelTable { ns::quant_bag_u8_i64, ns::quant_bag_u8_i32 }
+
+const QuantKernelTable kQuantTables[JEMBED_VARIANT_COUNT] = {
+    JEMBED_QUANT_TABLE(scalar),
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+    JEMBED_QUANT_TABLE(avx2),
+    JEMBED_QUANT_TABLE(avx512),
+#else
+    JEMBED_QUANT_TABLE(scalar),
+    JEMBED_QUANT_TABLE(scalar),
+#endif
+};
+
+}  // namespace
+
+const QuantKernelTable& active_quant_kernels() {
+  return kQuantTables[active_variant_slot().load(std::memory_order_relaxed)];
+}
+
+}  // namespace jembed
+
+extern "C" {
+
+int64_t jembed_quantized_bag_u8_i64(const uint8_t* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                                    const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out) {
+  return jembed::active_quant_kernels().quant_bag_u8_i64(table, rows, dim, idx, n, offsets, num_bags, bag_size,
+                                                         per_sample_weights, mode, out);
+}
+
+int64_t jembed_quantized_bag_u8_i32(const uint8_t* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                                    const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out) {
+  return jembed::active_quant_kernels().quant_bag_u8_i32(table, rows, dim, idx, n, offsets, num_bags, bag_size,
+                                                         per_sample_weights, mode, out);
+}
+
+}  // extern "C"

@@ -76,6 +76,34 @@ struct KernelTable {
 // The table in use (dispatch.cpp).
 const KernelTable& active_kernels();
 
+// The lookups of row-wise quantized tables (quant_bag_loop.h; arguments as jembed_quantized_bag_*), in a table of
+// their own, chosen by the same variant as KernelTable.
+#define JEMBED_DECLARE_QUANT_VARIANT(ns)                                                                        \
+  namespace ns {                                                                                                \
+  int64_t quant_bag_u8_i64(const uint8_t* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,       \
+                           const int64_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,    \
+                           int mode, float* out);                                                               \
+  int64_t quant_bag_u8_i32(const uint8_t* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,       \
+                           const int32_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,    \
+                           int mode, float* out);                                                               \
+  }
+
+JEMBED_DECLARE_QUANT_VARIANT(scalar)
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+JEMBED_DECLARE_QUANT_VARIANT(avx2)
+JEMBED_DECLARE_QUANT_VARIANT(avx512)
+#endif
+
+struct QuantKernelTable {
+  int64_t (*quant_bag_u8_i64)(const uint8_t*, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t,
+                              int64_t, const float*, int, float*);
+  int64_t (*quant_bag_u8_i32)(const uint8_t*, int64_t, int64_t, const int32_t*, int64_t, const int32_t*, int64_t,
+                              int64_t, const float*, int, float*);
+};
+
+// The quantized table in use (dispatch.cpp).
+const QuantKernelTable& active_quant_kernels();
+
 }  // namespace jembed
 
 #endif

@@ -263,6 +263,23 @@ int64_t jembed_embedding_bag_bf16_i32(const uint16_t* table, int64_t num_rows, i
                                       int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
                                       const uint16_t* per_sample_weights, int64_t padding_idx, int mode, int flags,
                                       uint16_t* out, int64_t* max_indices);
+/* Lookups in row-wise quantized tables, PyTorch's prepacked layouts (embedding_bag_byte_prepack: each row holds dim
+ * uint8 codes, then its scale and bias as float32, dim + 8 bytes; embedding_bag_4bit_prepack: dim / 2 bytes of two
+ * codes each, element c in the low (c even) or high nibble of byte c / 2, then scale and bias as float16, dim / 2 + 4
+ * bytes, dim even). Rows are contiguous, unaligned. Bags as in jembed_embedding_bag_*; per output element, in float32,
+ * in input order from +0, with w = per_sample_weights[i] (NULL: 1):
+ *   acc = fma(w * scale, q, acc + w * bias)           (FBGEMM's EmbeddingSpMDM order: libtorch's
+ *                                                      embedding_bag_{byte,4bit}_rowwise_offsets bit for bit)
+ * mode JEMBED_BAG_SUM, or JEMBED_BAG_MEAN: the sum divided once by max(bag length, 1); JEMBED_BAG_MAX is refused
+ * (JEMBED_ERR_ARGUMENT). A plain lookup (quantized::embedding_byte / embedding_4bit) is bags of one: offsets NULL,
+ * bag_size 1. Every index and offset is checked before anything is written: returns JEMBED_OK, the position of the
+ * first index outside [0, num_rows), JEMBED_ERR_OFFSETS or JEMBED_ERR_ARGUMENT. Bits do not depend on the variant. */
+int64_t jembed_quantized_bag_u8_i64(const uint8_t* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                    int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out);
+int64_t jembed_quantized_bag_u8_i32(const uint8_t* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                    int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out);
 
 #ifdef __cplusplus
 }

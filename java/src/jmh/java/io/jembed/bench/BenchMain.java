@@ -63,10 +63,19 @@ public final class BenchMain {
                 case "--precision":
                     precision = true;
                     break;
+                case "--quantized": {
+                    int quantizedForks = 1;
+                    if (i + 2 < args.length && args[i + 1].equals("--forks")) {
+                        quantizedForks = Integer.parseInt(args[i + 2]);
+                    }
+                    QuantizedBenchMain.run(Paths.get("docs", "bench", "quantized"), quantizedForks);
+                    return;
+                }
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision|--quantized [--forks N] "
+                                + "[--out DIR]");
             }
         }
         if (precision) {
@@ -166,7 +175,7 @@ public final class BenchMain {
         results.addAll(runBagPart(forks, out, "bags-modes", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName())
                 .param("bagImpl", "native", "native-1t", "libtorch-1t", "libtorch").param("dim", "64")
-                .param("bags", "4096").param("table", "DRAM").param("mode", "mean", "sum-psw")));
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum", "mean", "sum-psw")));
         results.addAll(runBagPart(forks, out, "bags-backward", new OptionsBuilder()
                 .include(BagBackwardBenchmark.class.getSimpleName())));
         String[] lookups = {"81920"};

@@ -2,6 +2,7 @@ package io.jembed.backend;
 
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.memory.Memory;
 import io.jembed.nn.EmbeddingBagMode;
 
 /**
@@ -86,6 +87,11 @@ public interface Backend {
      * first non-padding row and takes a later value only if it is strictly greater, and writes the winning row into
      * {@code maxIndices} ({@code (B, H)} int64, MAX only; {@code null} when no gradient needs it; {@code -1} for a bag with no non-padding
      * entry, whose output row is zero).
+     *
+     * <p>The backend checks the contents of the offsets and indices before it writes anything, with PyTorch's
+     * messages: {@link IllegalArgumentException} for offsets that do not start at 0, decrease, pass the input's end
+     * or break the {@code include_last_offset} rule (which holds when there are {@code B + 1} offsets), and
+     * {@link IndexOutOfBoundsException} naming the first index outside {@code [0, V)} and its position.
      */
     void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                       Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices);
@@ -139,4 +145,23 @@ public interface Backend {
      * {@code k <= V}.
      */
     void cosineTopK(Tensor weight, Tensor query, double eps, Tensor values, Tensor indices);
+
+    /**
+     * Lookups in a row-wise quantized table ({@code io.jembed.quantized}) on validated arguments, dequantized on the
+     * fly into float32: bag {@code b} (of {@code out.size(0)}, {@code out} float32 {@code (B, dim)}, written fully)
+     * reduces the rows of {@code table} named by its positions of the flat index tensor, bags as in
+     * {@link #embeddingBag} (a plain lookup is bags of one: {@code offsets} null, {@code bagSize} 1).
+     *
+     * <p>Layouts (PyTorch's prepacked bytes, {@code rows} rows back to back): {@code bits} 8, per row {@code dim}
+     * unsigned codes then scale and bias as float32; {@code bits} 4, {@code dim / 2} bytes holding element {@code c}
+     * in the low ({@code c} even) or high nibble of byte {@code c / 2}, then scale and bias as float16.
+     *
+     * <p>Rounding, which every backend and kernel variant reproduces bit for bit (libtorch's FBGEMM kernels,
+     * {@code embedding_bag_{byte,4bit}_rowwise_offsets}): per element in float32, from +0 in position order,
+     * {@code acc = fma(w * scale, q, acc + w * bias)} with {@code w} the position's per-sample weight (float32,
+     * {@code numel(indices)} values) or 1; MEAN (without weights) then divides once by {@code max(bag length, 1)}.
+     * {@code mode} is SUM or MEAN.
+     */
+    void quantizedEmbeddingBag(Memory table, long rows, long dim, int bits, Tensor indices, Tensor offsets,
+                               long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out);
 }

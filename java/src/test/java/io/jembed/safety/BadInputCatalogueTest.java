@@ -468,6 +468,14 @@ class BadInputCatalogueTest {
         BadFileCatalogue.check(fragment, file);
     }
 
+    /** Row-wise quantized tables ({@link QuantizedBadInputs}): the table's bytes and the caller's output unchanged. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.jembed.safety.QuantizedBadInputs#rows")
+    void rejectsBadQuantizedInputWithAClearMessageAndChangesNothing(String name, Class<? extends Throwable> type,
+                                                                    String fragment, QuantizedBadInputs.Call call) {
+        QuantizedBadInputs.check(name, type, fragment, call);
+    }
+
     @org.junit.jupiter.api.Test
     void catalogueHasAtLeastFortyRows() {
         assertTrue(catalogue().count() >= 40);

@@ -263,6 +263,39 @@ public abstract class Memory implements AutoCloseable {
         return view;
     }
 
+    /** One byte (for byte-addressed layouts such as row-wise quantized tables). */
+    public final byte getByte(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).get((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putByte(long offset, byte value) {
+        window((int) (offset >>> WINDOW_SHIFT)).put((int) (offset & WINDOW_MASK), value);
+    }
+
+    /** Copies {@code count} bytes of {@code array} from {@code from} into this block at byte {@code offset}. */
+    public final void copyFromBytes(byte[] array, int from, int count, long offset) {
+        while (count > 0) {
+            int pos = (int) (offset & WINDOW_MASK);
+            int n = (int) Math.min(count, WINDOW_BYTES - pos);
+            window((int) (offset >>> WINDOW_SHIFT)).put(pos, array, from, n);
+            from += n;
+            count -= n;
+            offset += n;
+        }
+    }
+
+    /** Copies {@code count} bytes from byte {@code offset} of this block into {@code array} at {@code from}. */
+    public final void copyToBytes(long offset, byte[] array, int from, int count) {
+        while (count > 0) {
+            int pos = (int) (offset & WINDOW_MASK);
+            int n = (int) Math.min(count, WINDOW_BYTES - pos);
+            window((int) (offset >>> WINDOW_SHIFT)).get(pos, array, from, n);
+            from += n;
+            count -= n;
+            offset += n;
+        }
+    }
+
     /** Copies {@code length} bytes from this block at {@code offset} to {@code target} at {@code targetOffset}. */
     public final void copyTo(long offset, Memory target, long targetOffset, long length) {
         while (length > 0) {

@@ -290,4 +290,17 @@ public final class JembedNative {
                                                   @Cast("const uint16_t*") long perSampleWeights, long paddingIdx,
                                                   int mode, int flags, @Cast("uint16_t*") long out,
                                                   @Cast("int64_t*") long maxIndices);
+    @Name("jembed_quantized_bag_u8_i64")
+    public static native long quantizedBagU8I64(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int64_t*") long idx, long n,
+                                                @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
+
+    @Name("jembed_quantized_bag_u8_i32")
+    public static native long quantizedBagU8I32(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int32_t*") long idx, long n,
+                                                @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
 }
