@@ -39,10 +39,14 @@ class PublicApiFuzzTest {
         return dtype == DType.FLOAT32 ? 2e-6 : 1e-13;
     }
 
-    /** {@code F.embedding} with any weight, indices, padding_idx, max_norm, norm_type and output. */
+    /**
+     * {@code F.embedding} with any weight (float16 and bfloat16 included), indices, padding_idx, max_norm, norm_type
+     * and output.
+     */
     @FuzzTest(maxDuration = "60s")
     void functionalEmbeddingGivesTheJavaResultOrADocumentedException(FuzzedDataProvider data) {
-        DType weightType = data.pickValue(new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT64});
+        DType weightType = data.pickValue(new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT64, DType.FLOAT16,
+            DType.BFLOAT16});
         long rows = data.consumeInt(0, 40);
         long dim = data.consumeInt(0, 40);
         try (Tensor weight = randomTensor(data, weightType, rows, dim);

@@ -436,6 +436,13 @@ class BadInputCatalogueTest {
         add(rows, "half: float values for an integer tensor", IllegalArgumentException.class,
                 "float values make a floating-point tensor, not torch.int64",
                 f -> Torch.tensor(new float[] {1f}, DType.INT64));
+        add(rows, "half: a bad index in a float16 bag", IndexOutOfBoundsException.class,
+                "found idx to be 10 at position [1] of the input; valid indices are 0 to 9",
+                f -> F.embeddingBag(Torch.tensor(new long[] {0, 10}), f.weight.to(DType.FLOAT16),
+                        Torch.tensor(new long[] {0})));
+        add(rows, "half: a negative index in a bfloat16 lookup", IndexOutOfBoundsException.class,
+                "index -1 at position [1] of the input; valid indices are 0 to 9",
+                f -> F.embedding(Torch.tensor(new long[] {3, -1}), f.weight.to(DType.BFLOAT16)));
         add(rows, "half: too few floats for a bfloat16 tensor", IllegalArgumentException.class,
                 "expected 3 values for a tensor of shape", f -> Torch.zeros(DType.BFLOAT16, 3).copyFrom(new float[2]));
     }
