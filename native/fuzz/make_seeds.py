@@ -111,6 +111,28 @@ def main():
     for target in ["gather", "renorm", "dense_backward", "sparse_optim", "memory", "bag"]:
         for k in range(4):
             write(target, f"random_{k}", bytes(rnd.randrange(256) for _ in range(rnd.randrange(16, 400))))
+    # 16-bit tables (float16/bfloat16): gather types 4 and 5; the half target's bags (types 0-3: f16 i64, f16 i32,
+    # bf16 i64, bf16 i32; the bag layout above, 16-bit patterns after the indices) and conversions (type 4: a count,
+    # then per element a float's bits and a 16-bit pattern). Their own generator, so the seeds above stay as they are.
+    rnd16 = random.Random(20261202)
+    for t in (4, 5):
+        write("gather", f"t{t}_ok", u8(t) + sizes(9, 17, 40) + indices(40, 17))
+        write("gather", f"t{t}_bad_at_5", u8(t) + sizes(16, 10, 30) + indices(30, 10, 5, ["minus1", "rows"][t - 4]))
+        write("gather", f"t{t}_dim0_huge", u8(t) + sizes(0, 0, 8, huge=1 << 40) + indices(8, 1 << 16))
+        write("gather", f"t{t}_odd_dims", u8(t) + sizes(3, 17, 40) + indices(40, 17))
+    for t in range(4):
+        write("half", f"t{t}_sum", bag(t, 9, 17, 0, [3, 0, 1, 8, 2]))
+        write("half", f"t{t}_mean_padding", bag(t, 33, 12, 1, [4, 0, 6, 1], options=16, pad=3))
+        write("half", f"t{t}_max_2d", bag(t, 7, 10, 2, [0, 0, 0], fixed_size=4))
+        write("half", f"t{t}_psw_fused", bag(t, 16, 20, 0, [5, 5, 0, 7], options=1 | 2))
+        write("half", f"t{t}_psw_unfused_padding", bag(t, 3, 9, 0, [2, 6, 1], options=1 | 16, pad=0))
+        write("half", f"t{t}_bad_offsets", bag(t, 5, 8, 1, [3, 4, (0, 1), 2]))
+        write("half", f"t{t}_bad_index", bag(t, 8, 6, t % 3, [2, 7, 3], bad_at=8, bad=["minus1", "rows", "min64", "2^32"][t]))
+        write("half", f"t{t}_specials", bag(t, 17, 5, t % 3, [6, 6], options=4) + bytes(rnd16.randrange(256) for _ in range(300)))
+    for count in (1, 8, 17, 64):
+        write("half", f"t4_convert_{count}", u8(4) + u16(count) + bytes(rnd16.randrange(256) for _ in range(8 * count)))
+    for k in range(4):
+        write("half", f"random_{k}", bytes(rnd16.randrange(256) for _ in range(rnd16.randrange(16, 400))))
 
     # quant_bag (appended last, so the files above stay as they were): type (u8: 0 int64, 1 int32), dim (u16), rows
     # (u16), mode (u16), bags (u16), fixed, weighted, specials (u8 flags), then per bag a size kind (u8; >= 240: an

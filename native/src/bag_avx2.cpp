@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "bag_loop.h"
+#include "half_float.h"
 
 namespace jembed {
 namespace {
@@ -106,8 +107,49 @@ struct Avx2F64 {
   }
 };
 
+// 16-bit tables: Avx2F32's float arithmetic on eight elements widened as they are loaded (F16C's vcvtph2ps, or a
+// shift for bfloat16), rounded once to nearest even as they are stored (vcvtps2ph, or c10's integer rounding). There
+// is no masked 16-bit load in AVX2: a partial vector goes through a small buffer, both ways.
+// The two formats' conversions, eight elements at a time (half_float.h).
+struct Fp16x8 {
+  static __m256 load(const uint16_t* p) { return fp16x8_load(p); }
+  static __m128i narrow(__m256 v) { return fp16x8_from(v); }
+  static float widen(uint16_t x) { return fp16_to_float(x); }
+};
+struct Bf16x8 {
+  static __m256 load(const uint16_t* p) { return bf16x8_load(p); }
+  static __m128i narrow(__m256 v) { return bf16x8_from(v); }
+  static float widen(uint16_t x) { return bf16_to_float(x); }
+};
+
+template <typename Format>
+struct Avx2Half : Avx2F32 {
+  using T = uint16_t;
+  static V broadcast(T x) { return _mm256_set1_ps(Format::widen(x)); }
+  static V broadcast_count(int64_t count) { return _mm256_set1_ps(static_cast<float>(count)); }
+  static V load(const T* p) { return Format::load(p); }
+  static V load_part(const T* p, int count) {
+    alignas(16) uint16_t lanes[8] = {};
+    for (int k = 0; k < count; ++k) {
+      lanes[k] = p[k];
+    }
+    return Format::load(lanes);
+  }
+  static void store(T* p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), Format::narrow(v)); }
+  static void store_part(T* p, V v, int count) {
+    alignas(16) uint16_t lanes[8];
+    _mm_store_si128(reinterpret_cast<__m128i*>(lanes), Format::narrow(v));
+    for (int k = 0; k < count; ++k) {
+      p[k] = lanes[k];
+    }
+  }
+};
+using Avx2F16 = Avx2Half<Fp16x8>;
+using Avx2BF16 = Avx2Half<Bf16x8>;
+
 }  // namespace
 
 JEMBED_DEFINE_BAGS(avx2, Avx2F32, Avx2F64)
+JEMBED_DEFINE_HALF_BAGS(avx2, Avx2F16, Avx2BF16)
 
 }  // namespace jembed

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "bag_loop.h"
+#include "half_float.h"
 
 namespace jembed {
 namespace {
@@ -80,8 +81,50 @@ struct Avx512F64 {
   static void arg_store_part(int64_t* p, A a, int count) { _mm512_mask_storeu_epi64(p, lanes_below(count), a); }
 };
 
+// 16-bit tables: Avx512F32's float arithmetic on sixteen elements widened as they are loaded (vcvtph2ps, or a shift
+// for bfloat16), rounded once to nearest even as they are stored (vcvtps2ph, or c10's integer rounding: the AVX512-BF16
+// vcvtneps2bf16 flushes subnormals). Masked 16-bit moves need AVX512-BW, which the variant does not require: a
+// partial vector goes through a small buffer, both ways.
+// The two formats' conversions, sixteen elements at a time (half_float.h).
+struct Fp16x16 {
+  static __m512 load(const uint16_t* p) { return fp16x16_load(p); }
+  static __m256i narrow(__m512 v) { return fp16x16_from(v); }
+  static float widen(uint16_t x) { return fp16_to_float(x); }
+};
+struct Bf16x16 {
+  static __m512 load(const uint16_t* p) { return bf16x16_load(p); }
+  static __m256i narrow(__m512 v) { return bf16x16_from(v); }
+  static float widen(uint16_t x) { return bf16_to_float(x); }
+};
+
+template <typename Format>
+struct Avx512Half : Avx512F32 {
+  using T = uint16_t;
+  static V broadcast(T x) { return _mm512_set1_ps(Format::widen(x)); }
+  static V broadcast_count(int64_t count) { return _mm512_set1_ps(static_cast<float>(count)); }
+  static V load(const T* p) { return Format::load(p); }
+  static V load_part(const T* p, int count) {
+    alignas(32) uint16_t lanes[16] = {};
+    for (int k = 0; k < count; ++k) {
+      lanes[k] = p[k];
+    }
+    return Format::load(lanes);
+  }
+  static void store(T* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), Format::narrow(v)); }
+  static void store_part(T* p, V v, int count) {
+    alignas(32) uint16_t lanes[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), Format::narrow(v));
+    for (int k = 0; k < count; ++k) {
+      p[k] = lanes[k];
+    }
+  }
+};
+using Avx512F16 = Avx512Half<Fp16x16>;
+using Avx512BF16 = Avx512Half<Bf16x16>;
+
 }  // namespace
 
 JEMBED_DEFINE_BAGS(avx512, Avx512F32, Avx512F64)
+JEMBED_DEFINE_HALF_BAGS(avx512, Avx512F16, Avx512BF16)
 
 }  // namespace jembed

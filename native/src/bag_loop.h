@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "bag_bounds.h"
 #include "jembed/jembed.h"
+#include "half_kernel_table.h"
 #include "kernel_table.h"
 #include "prefetch.h"
 
@@ -65,6 +68,19 @@ template <typename T, typename I>
   return true;
 }
 
+// The divisor of a mean, max(count, 1), in the accumulator's type: the table's own for float and double tables; for
+// 16-bit tables (whose Ops accumulate in float and whose broadcast takes a 16-bit pattern), Ops::broadcast_count.
+template <typename Ops, typename = void>
+struct MeanDivisor {
+  static typename Ops::V of(int64_t count) {
+    return Ops::broadcast(static_cast<typename Ops::T>(count > 0 ? count : 1));
+  }
+};
+template <typename Ops>
+struct MeanDivisor<Ops, std::void_t<decltype(static_cast<void>(Ops::broadcast_count(int64_t{1})))>> {
+  static typename Ops::V of(int64_t count) { return Ops::broadcast_count(count > 0 ? count : 1); }
+};
+
 // Sum or mean of one block of K vectors over the bag.
 template <typename Ops, typename I, int K, bool kLastPartial>
 int64_t sum_pass(const BagPass<typename Ops::T, I>& p) {
@@ -102,8 +118,8 @@ int64_t sum_pass(const BagPass<typename Ops::T, I>& p) {
     }
   }
   if (p.mean) {
-    // libtorch divides the sum by max(count, 1) converted to the output's type.
-    const V divisor = Ops::broadcast(static_cast<T>(count > 0 ? count : 1));
+    // libtorch divides the sum by max(count, 1) converted to the output's type (16-bit tables: see MeanDivisor).
+    const V divisor = MeanDivisor<Ops>::of(count);
     for (int k = 0; k < K; ++k) {
       acc[k] = Ops::div(acc[k], divisor);
     }
@@ -280,6 +296,35 @@ int64_t embedding_bag(const typename Ops::T* table, int64_t rows, int64_t dim, c
                       const int32_t* off, int64_t bags, int64_t bag_size, const double* w, int64_t pad, int mode,   \
                       int flags, double* out, int64_t* arg) {                                                        \
     return embedding_bag<F64Ops, int32_t>(t, rows, dim, idx, n, off, bags, bag_size, w, pad, mode, flags, out, arg); \
+  }                                                                                                                  \
+  }
+
+// Defines the four EmbeddingBag forwards of 16-bit tables of variant `ns`: the storage type is uint16_t (the bits of
+// a float16 or bfloat16), the Ops widen each loaded element to float, accumulate in float and round once as they
+// store (to nearest even; see half_float.h), so a bag's result is its float32 sum (or mean) rounded once.
+#define JEMBED_DEFINE_HALF_BAGS(ns, F16Ops, BF16Ops)                                                                  \
+  namespace ns {                                                                                                     \
+  int64_t bag_f16_i64(const uint16_t* t, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,                  \
+                      const int64_t* off, int64_t bags, int64_t bag_size, const uint16_t* w, int64_t pad, int mode, \
+                      int flags, uint16_t* out, int64_t* arg) {                                                      \
+    return embedding_bag<F16Ops, int64_t>(t, rows, dim, idx, n, off, bags, bag_size, w, pad, mode, flags, out, arg); \
+  }                                                                                                                  \
+  int64_t bag_f16_i32(const uint16_t* t, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,                  \
+                      const int32_t* off, int64_t bags, int64_t bag_size, const uint16_t* w, int64_t pad, int mode, \
+                      int flags, uint16_t* out, int64_t* arg) {                                                      \
+    return embedding_bag<F16Ops, int32_t>(t, rows, dim, idx, n, off, bags, bag_size, w, pad, mode, flags, out, arg); \
+  }                                                                                                                  \
+  int64_t bag_bf16_i64(const uint16_t* t, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,                 \
+                       const int64_t* off, int64_t bags, int64_t bag_size, const uint16_t* w, int64_t pad,          \
+                       int mode, int flags, uint16_t* out, int64_t* arg) {                                           \
+    return embedding_bag<BF16Ops, int64_t>(t, rows, dim, idx, n, off, bags, bag_size, w, pad, mode, flags, out,     \
+                                           arg);                                                                     \
+  }                                                                                                                  \
+  int64_t bag_bf16_i32(const uint16_t* t, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,                 \
+                       const int32_t* off, int64_t bags, int64_t bag_size, const uint16_t* w, int64_t pad,          \
+                       int mode, int flags, uint16_t* out, int64_t* arg) {                                           \
+    return embedding_bag<BF16Ops, int32_t>(t, rows, dim, idx, n, off, bags, bag_size, w, pad, mode, flags, out,     \
+                                           arg);                                                                     \
   }                                                                                                                  \
   }
 

@@ -2,6 +2,7 @@
 // This is the reference the vector variants are tested against (kernel_test), and the shape of the Ops interface
 // that bag_loop.h needs from each variant.
 #include "bag_loop.h"
+#include "half_float.h"
 #include "portable_fma.h"
 
 namespace jembed {
@@ -39,8 +40,33 @@ struct ScalarOps {
   static double fused(double x, double w, double acc) { return fma_f64(x, w, acc); }
 };
 
+// 16-bit tables: float arithmetic (ScalarOps<float>'s), each element widened exactly as it is loaded and the result
+// rounded once, to nearest even, as it is stored.
+struct Fp16 {
+  static float widen(uint16_t x) { return fp16_to_float(x); }
+  static uint16_t narrow(float x) { return float_to_fp16(x); }
+};
+struct Bf16 {
+  static float widen(uint16_t x) { return bf16_to_float(x); }
+  static uint16_t narrow(float x) { return float_to_bf16(x); }
+};
+
+template <typename Format>
+struct ScalarHalfOps : ScalarOps<float> {
+  using T = uint16_t;
+  static V broadcast(T x) { return Format::widen(x); }
+  static V broadcast_count(int64_t count) { return static_cast<float>(count); }
+  static V load(const T* p) { return Format::widen(*p); }
+  static V load_part(const T* p, int) { return Format::widen(*p); }
+  static void store(T* p, V v) { *p = Format::narrow(v); }
+  static void store_part(T* p, V v, int) { *p = Format::narrow(v); }
+};
+using ScalarF16Ops = ScalarHalfOps<Fp16>;
+using ScalarBF16Ops = ScalarHalfOps<Bf16>;
+
 }  // namespace
 
 JEMBED_DEFINE_BAGS(scalar, ScalarOps<float>, ScalarOps<double>)
+JEMBED_DEFINE_HALF_BAGS(scalar, ScalarF16Ops, ScalarBF16Ops)
 
 }  // namespace jembed

@@ -7,6 +7,10 @@
 #include "jembed/jembed.h"
 #include "kernel_table.h"
 
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+#include <cpuid.h>
+#endif
+
 namespace jembed {
 namespace {
 
@@ -28,6 +32,17 @@ const KernelTable kTables[JEMBED_VARIANT_COUNT] = {
 #endif
 };
 
+#if defined(JEMBED_HAVE_X86_VARIANTS)
+// CPUID leaf 1, ECX bit 29. Not __builtin_cpu_supports("f16c"): clang does not know that name.
+bool cpu_has_f16c() {
+  unsigned eax = 0;
+  unsigned ebx = 0;
+  unsigned ecx = 0;
+  unsigned edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
+
 bool cpu_supports(int variant) {
   switch (variant) {
     case JEMBED_VARIANT_SCALAR:
@@ -36,10 +51,12 @@ bool cpu_supports(int variant) {
     // __builtin_cpu_supports also checks that the OS saves the wider registers (XGETBV).
     case JEMBED_VARIANT_AVX2:
       __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      // F16C: the 16-bit tables' float16 conversions (every AVX2 CPU has it; an emulator might not).
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     case JEMBED_VARIANT_AVX512:
       __builtin_cpu_init();
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             cpu_has_f16c();
 #endif
     default:
       return false;

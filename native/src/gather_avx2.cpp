@@ -48,5 +48,6 @@ namespace {
 }  // namespace
 
 JEMBED_DEFINE_GATHERS(avx2, copy_row)
+JEMBED_DEFINE_GATHERS_U16(avx2, copy_row)
 
 }  // namespace jembed

@@ -40,8 +40,17 @@ namespace {
   }
 }
 
+// 16-bit rows (float16, bfloat16) may end on half a word: the whole words as above, then the last two bytes.
+[[gnu::always_inline]] inline void copy_row_u16(const char* src, char* dst, int64_t bytes) {
+  copy_row(src, dst, bytes & ~int64_t{3});
+  if ((bytes & 2) != 0) {
+    __builtin_memcpy(dst + bytes - 2, src + bytes - 2, 2);
+  }
+}
+
 }  // namespace
 
 JEMBED_DEFINE_GATHERS(avx512, copy_row)
+JEMBED_DEFINE_GATHERS_U16(avx512, copy_row_u16)
 
 }  // namespace jembed

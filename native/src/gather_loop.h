@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "jembed/jembed.h"
+#include "half_kernel_table.h"
 #include "kernel_table.h"
 #include "prefetch.h"
 
@@ -15,10 +16,10 @@ namespace {
 
 using CopyRowFn = void (*)(const char* src, char* dst, int64_t bytes);
 
-// Rows of 0..31 bytes (float dims up to 7, double dims up to 3), whole 4-byte words. Two fixed-size moves of the
-// widest power of two that fits, the second ending at the row's end: they overlap on rows whose size is not a power
-// of two, copying those bytes twice, but never touch a byte outside the row. Fixed-size moves cost a load and a store
-// each, where a library memcpy call or a masked store costs more than the copy itself.
+// Rows of 0..31 bytes (float dims up to 7, double dims up to 3, 16-bit dims up to 15), whole 2-byte words. Two
+// fixed-size moves of the widest power of two that fits, the second ending at the row's end: they overlap on rows
+// whose size is not a power of two, copying those bytes twice, but never touch a byte outside the row. Fixed-size
+// moves cost a load and a store each, where a library memcpy call or a masked store costs more than the copy itself.
 [[gnu::always_inline]] inline void copy_short_row(const char* src, char* dst, int64_t bytes) {
   if (bytes >= 16) {
     __builtin_memcpy(dst, src, 16);
@@ -26,8 +27,11 @@ using CopyRowFn = void (*)(const char* src, char* dst, int64_t bytes);
   } else if (bytes >= 8) {
     __builtin_memcpy(dst, src, 8);
     __builtin_memcpy(dst + bytes - 8, src + bytes - 8, 8);
-  } else if (bytes == 4) {
+  } else if (bytes >= 4) {
     __builtin_memcpy(dst, src, 4);
+    __builtin_memcpy(dst + bytes - 4, src + bytes - 4, 4);
+  } else if (bytes >= 2) {
+    __builtin_memcpy(dst, src, 2);
   }
 }
 
@@ -105,6 +109,19 @@ int64_t gather_rows(const T* table, int64_t rows, int64_t dim, const I* idx, int
   int64_t gather_f64_i32(const double* t, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,             \
                          double* out) {                                                                         \
     return gather_rows<double, int32_t, copy_row>(t, rows, dim, idx, n, out);                                   \
+  }                                                                                                             \
+  }
+
+// Defines the two gathers of 16-bit tables (float16 and bfloat16 alike: a lookup copies bits) of variant `ns`.
+#define JEMBED_DEFINE_GATHERS_U16(ns, copy_row)                                                                 \
+  namespace ns {                                                                                                \
+  int64_t gather_u16_i64(const uint16_t* t, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,           \
+                         uint16_t* out) {                                                                       \
+    return gather_rows<uint16_t, int64_t, copy_row>(t, rows, dim, idx, n, out);                                 \
+  }                                                                                                             \
+  int64_t gather_u16_i32(const uint16_t* t, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,           \
+                         uint16_t* out) {                                                                       \
+    return gather_rows<uint16_t, int32_t, copy_row>(t, rows, dim, idx, n, out);                                 \
   }                                                                                                             \
   }
 

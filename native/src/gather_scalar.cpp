@@ -25,5 +25,6 @@ namespace {
 }  // namespace
 
 JEMBED_DEFINE_GATHERS(scalar, copy_row)
+JEMBED_DEFINE_GATHERS_U16(scalar, copy_row)
 
 }  // namespace jembed

@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
     test_renorm<double>(v, rng, "f64");
     test_backward<float>(v, rng, "f32");
     test_backward<double>(v, rng, "f64");
+    jembed_test::test_half(v, rng);
   }
   test_hand_computed_p_half();
   test_alloc();

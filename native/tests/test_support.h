@@ -196,6 +196,9 @@ void test_bags(int variant, std::mt19937_64& rng);
 // The cosine top-k cases of nearest_test.cpp on one variant.
 void test_nearest(int variant, std::mt19937_64& rng);
 
+// The float16/bfloat16 cases of half_test.cpp on one variant (conversions, gathers, bags).
+void test_half(int variant, std::mt19937_64& rng);
+
 // The read-only file maps of mapped_file_test.cpp.
 void test_mapped_file();
 

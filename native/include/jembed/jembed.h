@@ -228,6 +228,41 @@ int64_t jembed_cosine_topk_f32(const float* table, int64_t row_begin, int64_t ro
 intptr_t jembed_map_file(const char* path, int64_t offset, int64_t length, int32_t huge_pages, int64_t* status);
 int jembed_unmap_file(intptr_t address, int64_t length);
 
+/* 16-bit tables: torch.float16 (IEEE binary16) and torch.bfloat16, held as their uint16_t bit patterns.
+ * The gathers copy bits (NaN payloads included) and are the same for both formats; arguments and results as the
+ * float gathers'. */
+int64_t jembed_gather_u16_i64(const uint16_t* table, int64_t num_rows, int64_t dim,
+                              const int64_t* idx, int64_t n, uint16_t* out);
+int64_t jembed_gather_u16_i32(const uint16_t* table, int64_t num_rows, int64_t dim,
+                              const int32_t* idx, int64_t n, uint16_t* out);
+/* dst[i] = src[i] converted, for i in [0, n): float -> float16 rounds to nearest even (subnormals kept, 65520 and up
+ * to infinity, NaN made quiet with its sign and top payload bits); float -> bfloat16 is c10::BFloat16's rounding
+ * (nearest even, every NaN -> 0x7FC0); widening is exact. The same bits on every variant. */
+void jembed_f16_from_f32(const float* src, int64_t n, uint16_t* dst);
+void jembed_bf16_from_f32(const float* src, int64_t n, uint16_t* dst);
+void jembed_f32_from_f16(const uint16_t* src, int64_t n, float* dst);
+void jembed_f32_from_bf16(const uint16_t* src, int64_t n, float* dst);
+/* EmbeddingBag forwards of float16 / bfloat16 tables: arguments and results as jembed_embedding_bag_f32_*, with
+ * per_sample_weights and out in the table's format. Each element is widened exactly to float, the bag accumulated in
+ * float (per-sample weights fused or not as `flags` says), a mean divided in float by the count, and the result
+ * rounded once to nearest even (ties to even for bfloat16 too, where libtorch's FBGEMM path rounds ties away from
+ * zero); max compares in float and a NaN winner comes out as a quiet (float16) or canonical (bfloat16) NaN. */
+int64_t jembed_embedding_bag_f16_i64(const uint16_t* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                     int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const uint16_t* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     uint16_t* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_f16_i32(const uint16_t* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                     int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                     const uint16_t* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                     uint16_t* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_bf16_i64(const uint16_t* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                      int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                      const uint16_t* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                      uint16_t* out, int64_t* max_indices);
+int64_t jembed_embedding_bag_bf16_i32(const uint16_t* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                      int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                      const uint16_t* per_sample_weights, int64_t padding_idx, int mode, int flags,
+                                      uint16_t* out, int64_t* max_indices);
 /* Lookups in row-wise quantized tables, PyTorch's prepacked layouts (embedding_bag_byte_prepack: each row holds dim
  * uint8 codes, then its scale and bias as float32, dim + 8 bytes; embedding_bag_4bit_prepack: dim / 2 bytes of two
  * codes each, element c in the low (c even) or high nibble of byte c / 2, then scale and bias as float16, dim / 2 + 4

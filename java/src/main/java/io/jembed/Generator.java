@@ -93,6 +93,17 @@ public final class Generator {
         return Math.fma(x, to - from, from);
     }
 
+    /**
+     * PyTorch's {@code uniform_real_distribution<c10::Half>} ({@code digits} 11) and {@code <c10::BFloat16>}
+     * ({@code digits} 8): that many random bits scaled in float (their {@code dist_acctype}), and
+     * {@code x * (to - from) + from} contracted into one fused multiply-add as in the float case; {@code range} is
+     * {@code to - from} already rounded to the 16-bit type, as c10's operator gives it.
+     */
+    synchronized float uniformForReduced(int digits, float from, float range) {
+        float x = (nextUnsigned32() & ((1L << digits) - 1)) * (1.0f / (1 << digits));
+        return Math.fma(x, range, from);
+    }
+
     /** PyTorch's {@code uniform_real_distribution<double>}: 53 random bits. */
     synchronized double uniformForDouble(double from, double to) {
         double x = (nextUnsigned64() & ((1L << 53) - 1)) * 0x1p-53;

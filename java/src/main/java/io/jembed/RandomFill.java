@@ -1,5 +1,7 @@
 package io.jembed;
 
+import io.jembed.internal.HalfFloats;
+
 /**
  * PyTorch's CPU recipes for {@code uniform_} and {@code normal_} (aten/src/ATen/native/cpu/DistributionTemplates.h
  * and DistributionKernels.cpp), so that a seed draws the same numbers here as there.
@@ -12,7 +14,15 @@ final class RandomFill {
     static void uniform(Tensor tensor, double from, double to, Generator generator) {
         long numel = tensor.numel();
         synchronized (generator) {
-            if (tensor.dtype() == DType.FLOAT32) {
+            if (tensor.dtype().isReducedPrecision()) {
+                // from and to are cast to the 16-bit type first, and to - from is c10's 16-bit subtraction.
+                ReducedFloat r = new ReducedFloat(tensor.dtype());
+                float lo = r.round((float) from);
+                float range = r.round(r.round((float) to) - lo);
+                for (long i = 0; i < numel; i++) {
+                    tensor.flatSet(i, generator.uniformForReduced(r.digits, lo, range));
+                }
+            } else if (tensor.dtype() == DType.FLOAT32) {
                 float lo = (float) from;
                 float hi = (float) to;
                 for (long i = 0; i < numel; i++) {
@@ -41,6 +51,10 @@ final class RandomFill {
                 }
                 return;
             }
+            if (tensor.dtype().isReducedPrecision()) {
+                normalReduced(tensor, mean, std, generator);
+                return;
+            }
             boolean single = tensor.dtype() == DType.FLOAT32;
             for (long i = 0; i < numel; i++) {
                 tensor.flatSet(i, uniformUnit(generator, single));
@@ -55,6 +69,61 @@ final class RandomFill {
                 }
                 transformBlock(tensor, start, mean, std, single);
             }
+        }
+    }
+
+    /**
+     * PyTorch's generic {@code normal_fill<c10::Half / c10::BFloat16>}: 16-bit uniform samples, then Box-Muller in the
+     * 16-bit type, every c10 operation (including {@code std::log}, {@code std::sqrt}, {@code std::cos} and
+     * {@code std::sin}, which c10's {@code BFloat16-math.h} overloads for both types) rounding its float result to it.
+     */
+    private static void normalReduced(Tensor tensor, double mean, double std, Generator generator) {
+        ReducedFloat r = new ReducedFloat(tensor.dtype());
+        long numel = tensor.numel();
+        float m = r.round((float) mean);
+        float s = r.round((float) std);
+        for (long i = 0; i < numel; i++) {
+            tensor.flatSet(i, generator.uniformForReduced(r.digits, 0f, 1f));
+        }
+        for (long i = 0; i + BLOCK <= numel; i += BLOCK) {
+            transformReducedBlock(tensor, i, m, s, r);
+        }
+        if (numel % BLOCK != 0) {
+            long start = numel - BLOCK;
+            for (long i = start; i < numel; i++) {
+                tensor.flatSet(i, generator.uniformForReduced(r.digits, 0f, 1f));
+            }
+            transformReducedBlock(tensor, start, m, s, r);
+        }
+    }
+
+    private static void transformReducedBlock(Tensor tensor, long start, float mean, float std, ReducedFloat r) {
+        for (int j = 0; j < BLOCK / 2; j++) {
+            float u1 = r.round(1f - (float) tensor.flatDouble(start + j));
+            float u2 = (float) tensor.flatDouble(start + j + BLOCK / 2);
+            float radius = r.round((float) Math.sqrt(r.round(-2f * r.round((float) Math.log(u1)))));
+            // 2.0f * c10::pi<double> * u2 is computed in double, then cast to the 16-bit type (through float).
+            float theta = r.round((float) (2.0 * Math.PI * u2));
+            float cos = r.round((float) Math.cos(theta));
+            float sin = r.round((float) Math.sin(theta));
+            tensor.flatSet(start + j, r.round(r.round(r.round(radius * cos) * std) + mean));
+            tensor.flatSet(start + j + BLOCK / 2, r.round(r.round(r.round(radius * sin) * std) + mean));
+        }
+    }
+
+    /** Rounding to float16 or bfloat16 (and back to float, exactly), and the type's significant bits. */
+    private static final class ReducedFloat {
+        final boolean half;
+        final int digits;
+
+        ReducedFloat(DType dtype) {
+            half = dtype == DType.FLOAT16;
+            digits = half ? 11 : 8;
+        }
+
+        float round(float x) {
+            return half ? HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(x))
+                    : HalfFloats.bfloat16ToFloat(HalfFloats.floatToBFloat16(x));
         }
     }
 

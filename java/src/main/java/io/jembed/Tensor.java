@@ -1,6 +1,7 @@
 package io.jembed;
 
 import io.jembed.autograd.GradFn;
+import io.jembed.internal.HalfFloats;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
@@ -211,6 +212,8 @@ public final class Tensor implements AutoCloseable {
             case FLOAT64: return memory.getDouble(offset);
             case INT32: return memory.getInt(offset);
             case INT64: return memory.getLong(offset);
+            case FLOAT16: return HalfFloats.float16ToFloat(memory.getShort(offset));
+            case BFLOAT16: return HalfFloats.bfloat16ToFloat(memory.getShort(offset));
             default: throw new AssertionError(dtype);
         }
     }
@@ -219,6 +222,8 @@ public final class Tensor implements AutoCloseable {
         long offset = byteOffset(flat);
         switch (dtype) {
             case FLOAT32: return (long) memory.getFloat(offset);
+            case FLOAT16: return (long) HalfFloats.float16ToFloat(memory.getShort(offset));
+            case BFLOAT16: return (long) HalfFloats.bfloat16ToFloat(memory.getShort(offset));
             case FLOAT64: return (long) memory.getDouble(offset);
             case INT32: return memory.getInt(offset);
             case INT64: return memory.getLong(offset);
@@ -233,6 +238,9 @@ public final class Tensor implements AutoCloseable {
             case FLOAT64: memory.putDouble(offset, value); break;
             case INT32: memory.putInt(offset, (int) value); break;
             case INT64: memory.putLong(offset, (long) value); break;
+            // Through float, as c10::Half(float) and c10::BFloat16(float) convert a double.
+            case FLOAT16: memory.putShort(offset, HalfFloats.floatToFloat16((float) value)); break;
+            case BFLOAT16: memory.putShort(offset, HalfFloats.floatToBFloat16((float) value)); break;
             default: throw new AssertionError(dtype);
         }
     }
@@ -321,9 +329,21 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * Overwrites every element from {@code values} (row-major). The hot-path way to refill an index or input tensor
-     * without allocating. The dtype must be {@link DType#FLOAT32}.
+     * without allocating. The dtype must be {@link DType#FLOAT32}, or {@link DType#FLOAT16} / {@link DType#BFLOAT16},
+     * whose elements get each value rounded to nearest even
+     * (PyTorch equivalent: {@code t.copy_(torch.tensor(values))}).
      */
     public Tensor copyFrom(float[] values) {
+        if (dtype.isReducedPrecision()) {
+            checkCopySource(dtype, values.length);
+            MemoryGuard guard = MemoryGuard.enter(memory);
+            try {
+                HalfTensors.narrow(values, memory, dtype);
+                return this;
+            } finally {
+                guard.exit();
+            }
+        }
         checkCopySource(DType.FLOAT32, values.length);
         MemoryGuard guard = MemoryGuard.enter(memory);
         try {
@@ -401,6 +421,8 @@ public final class Tensor implements AutoCloseable {
         try {
             if (source.dtype == dtype) {
                 source.memory.copyTo(0, memory, 0, numel * dtype.itemSize());
+            } else if (HalfTensors.convert(source, this)) {
+                return this;
             } else if (dtype.isFloatingPoint()) {
                 for (long i = 0; i < numel; i++) {
                     flatSet(i, source.flatDouble(i));
@@ -509,6 +531,23 @@ public final class Tensor implements AutoCloseable {
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException(operation + " is not implemented for " + dtype
                     + ": it needs a floating-point tensor");
+        }
+    }
+
+    /**
+     * A new tensor of {@code dtype} with this tensor's shape and values, converted as {@link #copy_} converts (to
+     * float16/bfloat16 by rounding to nearest even; from them exactly). Always a new tensor, owned by the caller,
+     * even when {@code dtype} is this tensor's (where PyTorch returns the tensor itself).
+     * PyTorch equivalent: {@code tensor.to(dtype)}.
+     */
+    public Tensor to(DType dtype) {
+        checkOpen();
+        Tensor converted = allocate(dtype, shape, false);
+        try {
+            return converted.copy_(this);
+        } catch (RuntimeException | Error e) {
+            converted.close();
+            throw e;
         }
     }
 

@@ -57,6 +57,36 @@ public final class Torch {
     }
 
     /**
+     * A 1-D tensor of {@code dtype} from float values: {@link DType#FLOAT16} and {@link DType#BFLOAT16} round each to
+     * nearest even, {@link DType#FLOAT64} widens exactly, {@link DType#FLOAT32} keeps them.
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=dtype)} (of float32 values).
+     *
+     * @throws IllegalArgumentException if {@code dtype} is not floating point
+     */
+    public static Tensor tensor(float[] data, DType dtype) {
+        return tensor(data, dtype, new long[] {data.length});
+    }
+
+    /**
+     * As {@link #tensor(float[], DType)}, in the given shape (an empty {@code shape} gives a 0-d tensor).
+     * PyTorch equivalent: {@code torch.tensor(data, dtype=dtype).reshape(shape)}.
+     */
+    public static Tensor tensor(float[] data, DType dtype, long[] shape) {
+        if (dtype == null || !dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("float values make a floating-point tensor, not " + dtype);
+        }
+        long[] checked = checkedShape(data.length, shape);
+        if (dtype == DType.FLOAT64) {
+            double[] wide = new double[data.length];
+            for (int i = 0; i < data.length; i++) {
+                wide[i] = data[i];
+            }
+            return Tensor.allocate(dtype, checked, false).copyFrom(wide);
+        }
+        return Tensor.allocate(dtype, checked, false).copyFrom(data);
+    }
+
+    /**
      * A 1-D tensor of {@code data.length} elements.
      * PyTorch equivalent: {@code torch.tensor(data, dtype=torch.float64)}.
      */

@@ -49,6 +49,7 @@ public final class BenchMain {
     public static void main(String[] args) throws RunnerException, IOException {
         boolean full = false;
         boolean bagsOnly = false;
+        boolean precision = false;
         int forks = 0;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
@@ -59,6 +60,9 @@ public final class BenchMain {
                     MappedBenchMain.run(Paths.get("docs", "bench", "mapped"), 3);
                     return;
                 case "--bags": bagsOnly = true; break;
+                case "--precision":
+                    precision = true;
+                    break;
                 case "--quantized": {
                     int quantizedForks = 1;
                     if (i + 2 < args.length && args[i + 1].equals("--forks")) {
@@ -70,8 +74,14 @@ public final class BenchMain {
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
-                        "usage: BenchMain --quick|--full|--bags|--mapped|--quantized [--forks N] [--out DIR]");
+                        "usage: BenchMain --quick|--full|--bags|--mapped|--precision|--quantized [--forks N] "
+                                + "[--out DIR]");
             }
+        }
+        if (precision) {
+            // float16/bfloat16 tables against float32 and libtorch (issue 11), by default on one fork.
+            PrecisionBenchMain.run(out != null ? out : Paths.get("docs", "bench", "precision"), Math.max(1, forks));
+            return;
         }
         if (out == null) {
             out = Paths.get("docs", "bench", bagsOnly ? "bags" : full ? "full" : "quick");
@@ -165,7 +175,7 @@ public final class BenchMain {
         results.addAll(runBagPart(forks, out, "bags-modes", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName())
                 .param("bagImpl", "native", "native-1t", "libtorch-1t", "libtorch").param("dim", "64")
-                .param("bags", "4096").param("table", "DRAM").param("mode", "mean", "sum-psw")));
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum", "mean", "sum-psw")));
         results.addAll(runBagPart(forks, out, "bags-backward", new OptionsBuilder()
                 .include(BagBackwardBenchmark.class.getSimpleName())));
         String[] lookups = {"81920"};

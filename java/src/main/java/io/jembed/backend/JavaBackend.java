@@ -183,6 +183,10 @@ public final class JavaBackend implements Backend {
 
     private static void bag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        if (weight.dtype().isReducedPrecision()) {
+            HalfBags.bag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out, maxIndices);
+            return;
+        }
         Bags bags = new Bags(indices, offsets, bagSize, out.size(0));
         Memory table = TensorInternals.memory(weight);
         Memory idx = TensorInternals.memory(indices);

@@ -256,6 +256,11 @@ public final class NativeBackend implements Backend {
         long table = TensorInternals.memory(weight).address();
         long target = TensorInternals.memory(out).address() + start * dim * itemSize;
         long rows = weight.size(0);
+        if (itemSize == 2) {
+            // float16 and bfloat16 alike: the 16-bit gather copies bits.
+            return wide ? JembedNative.gatherU16I64(table, rows, dim, idx, count, target)
+                    : JembedNative.gatherU16I32(table, rows, dim, idx, count, target);
+        }
         // The gather copies bits, so 4-byte weights of any type go through the float kernel, 8-byte through double.
         return itemSize == 4
                 ? (wide ? JembedNative.gatherF32I64(table, rows, dim, idx, count, target)
@@ -289,6 +294,7 @@ public final class NativeBackend implements Backend {
         if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("renorm needs a floating-point weight, got " + weight.dtype());
         }
+        checkSingleOrDouble(weight, "renorm");
         TensorInternals.memory(weight).checkWritable();
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -385,6 +391,7 @@ public final class NativeBackend implements Backend {
     private static void denseBackward(Tensor gradOutput, Tensor indices, Tensor gradWeight, long paddingIdx,
                                       boolean scaleGradByFreq, int threads) {
         checkBuffers(gradWeight, indices, null);
+        checkSingleOrDouble(gradWeight, "the embedding backward");
         TensorInternals.memory(gradWeight).checkWritable();
         if (gradOutput.isClosed() || !TensorInternals.memory(gradOutput).isNative()
                 || gradOutput.dtype() != gradWeight.dtype() || !gradWeight.dtype().isFloatingPoint()
@@ -641,6 +648,11 @@ public final class NativeBackend implements Backend {
         int code = bagModeCode(mode);
         int flags = fusedWeights(weight.dtype(), paddingIdx) ? JEMBED_BAG_FUSED_WEIGHTS : 0;
         boolean wide = indices.dtype() == DType.INT64;
+        if (weight.dtype().isReducedPrecision()) {
+            long status = HalfKernels.bag(weight.dtype(), wide, table, rows, dim, idx, n, off, count, bagSize, psw,
+                    paddingIdx, code, flags, target, winners);
+            return status >= 0 ? status + shift : status;
+        }
         long status = weight.dtype() == DType.FLOAT32
                 ? (wide ? JembedNative.embeddingBagF32I64(table, rows, dim, idx, n, off, count, bagSize, psw,
                                 paddingIdx, code, flags, target, winners)
@@ -684,6 +696,7 @@ public final class NativeBackend implements Backend {
     private static void bagBackward(Tensor gradOutput, Tensor indices, Tensor offsets, long bagSize,
                                     EmbeddingBagMode mode, Tensor perSampleWeights, long paddingIdx,
                                     boolean scaleGradByFreq, Tensor maxIndices, Tensor gradWeight, int threads) {
+        checkSingleOrDouble(gradWeight, "the embedding_bag backward");
         checkBagBuffers(gradWeight, indices, offsets, bagSize, perSampleWeights, gradOutput,
                 mode == EmbeddingBagMode.MAX ? maxIndices : null, gradOutput.size(0));
         if (mode == EmbeddingBagMode.MAX && maxIndices == null) {
@@ -834,7 +847,7 @@ public final class NativeBackend implements Backend {
      * padding_idx (FBGEMM) does; its other paths multiply, then add (bag-contract.md; the Java reference's rule).
      */
     private static boolean fusedWeights(DType type, long paddingIdx) {
-        return type == DType.FLOAT32 && paddingIdx < 0;
+        return (type == DType.FLOAT32 || type.isReducedPrecision()) && paddingIdx < 0;
     }
 
     /**
@@ -845,7 +858,7 @@ public final class NativeBackend implements Backend {
                                         Tensor perSampleWeights, Tensor out, Tensor maxIndices, long numBags) {
         checkBuffers(weight, indices, null);
         boolean ok = !out.isClosed() && TensorInternals.memory(out).isNative() && out.dtype() == weight.dtype()
-                && weight.dtype().isFloatingPoint() && weight.dtype().itemSize() >= 4
+                && weight.dtype().isFloatingPoint()
                 && out.numel() == saturatedProduct(numBags, weight.size(1))
                 && (offsets == null
                         ? bagSize >= 0 && indices.numel() == saturatedProduct(numBags, bagSize)
@@ -1079,6 +1092,7 @@ public final class NativeBackend implements Backend {
     /** The parameter and its state are 2-D tables of one floating type, matching the gradient's rows. */
     /** Checks a step's buffers without allocating (no shape copies): this runs once per optimizer step. */
     private static void checkSparseStep(Tensor param, SparseTensor gradient, Tensor state1, Tensor state2) {
+        checkSingleOrDouble(param, "a sparse optimizer step");
         boolean ok = param.dim() == 2 && gradient.dim() == 2 && param.size(0) == gradient.size(0)
                 && param.size(1) == gradient.size(1)
                 && param.dtype().isFloatingPoint() && gradient.dtype() == param.dtype() && !param.isClosed()
@@ -1112,6 +1126,16 @@ public final class NativeBackend implements Backend {
      * The O(1) part of the contract, checked again here because this class is public: whoever calls it, the kernels
      * get buffers as large as they will touch. Index values are the kernels' own check.
      */
+    /**
+     * The kernels other than the lookups and the bag forwards exist for float32 and float64 only; a float16 or
+     * bfloat16 tensor (2-byte elements) must never reach them.
+     */
+    private static void checkSingleOrDouble(Tensor t, String operation) {
+        if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.FLOAT64) {
+            throw new IllegalArgumentException(operation + " takes float32 or float64 tensors, got " + t.dtype());
+        }
+    }
+
     private static void checkBuffers(Tensor weight, Tensor indices, Tensor out) {
         checkBuffers(weight, indices, out, indices.numel());
     }

@@ -45,6 +45,22 @@ public final class EmbeddingChecks {
         }
     }
 
+    /**
+     * float16 and bfloat16 tables are for lookups: jembed computes no gradient of them and no {@code max_norm} renorm
+     * in them (PyTorch does both on CPU). Named here, with the way out, where PyTorch would go ahead.
+     *
+     * @param what the operation, e.g. {@code "max_norm"} or {@code "the gradient of embedding"}
+     * @throws IllegalArgumentException if {@code tensor} is float16 or bfloat16
+     */
+    public static void checkNotReducedPrecision(Tensor tensor, String what) {
+        if (tensor.dtype().isReducedPrecision()) {
+            throw new IllegalArgumentException(what + " is not supported for " + tensor.dtype() + " tensors in jembed "
+                    + "(float16 and bfloat16 tables serve lookups): train a float32 table (tensor.to(DType.FLOAT32)) "
+                    + "and convert it with to(DType." + (tensor.dtype() == DType.FLOAT16 ? "FLOAT16" : "BFLOAT16")
+                    + ") to serve it, or call requiresGrad_(false) on a 16-bit weight that needs no gradient");
+        }
+    }
+
     /** @throws IllegalArgumentException if the tensor is not 2-D */
     public static void checkWeight(Tensor weight) {
         checkOpen(weight, "weight");

@@ -15,6 +15,7 @@ import java.util.Objects;
 public final class ReadOptions {
     private ProgressListener progress = ProgressListener.NONE;
     private boolean allowNonFinite;
+    private boolean keepReducedPrecision;
     private int threads = Runtime.getRuntime().availableProcessors();
 
     public static ReadOptions defaults() {
@@ -54,5 +55,20 @@ public final class ReadOptions {
 
     public boolean allowNonFinite() {
         return allowNonFinite;
+    }
+
+    /**
+     * Whether float16 and bfloat16 data (safetensors {@code F16}/{@code BF16}) is kept as {@code DType.FLOAT16} /
+     * {@code DType.BFLOAT16} tensors, bit for bit, as PyTorch's {@code safe_open} keeps it ({@code true}), or widened
+     * exactly to float32 ({@code false}, the default, and jembed's behaviour before it had 16-bit tables). Keeping it
+     * halves the memory a table takes and serves lookups from the 16-bit kernels.
+     */
+    public ReadOptions keepReducedPrecision(boolean keep) {
+        this.keepReducedPrecision = keep;
+        return this;
+    }
+
+    public boolean keepReducedPrecision() {
+        return keepReducedPrecision;
     }
 }

@@ -24,8 +24,9 @@ import java.util.Map;
  *
  * <p>PyTorch equivalent: {@code with safe_open(path, framework="pt") as f: f.get_tensor(name)}, whose tensors are
  * backed by the file's mapping, and {@code torch.load(path, mmap=True)}. {@code Safetensors.safeOpen} reads tensors
- * into memory instead (and converts F16/BF16, and checks for NaN); this class maps F32, F64, I32 and I64 tensors
- * as they are, and checks nothing in the data (that would read it all).
+ * into memory instead (and converts F16/BF16 unless told to keep them, and checks for NaN); this class maps F32,
+ * F64, F16, BF16 (as float16 and bfloat16), I32 and I64 tensors as they are, and checks nothing in the data (that
+ * would read it all).
  *
  * <p>Each tensor returned is the caller's: {@link Tensor#close()} unmaps it; it stays valid after this object is
  * dropped (which holds no file handle). Tensors are read-only: writes throw {@link UnsupportedOperationException}
@@ -82,17 +83,16 @@ public final class MappedTensors {
      * <p>PyTorch equivalent: {@code f.get_tensor(name)}.
      *
      * @throws IllegalArgumentException if there is no such tensor (the message lists the names)
-     * @throws MalformedFileException if its dtype cannot be mapped as a jembed dtype (F16 and BF16 need converting:
-     *     read them with {@code Safetensors.safeOpen}), or the file is now shorter than its header says
+     * @throws MalformedFileException if its dtype cannot be mapped as a jembed dtype (F16 and BF16 map as float16 and
+     *     bfloat16 tensors), or the file is now shorter than its header says
      * @throws IOException if the file cannot be mapped
      */
     public Tensor getTensor(String name) throws IOException {
         SafetensorsTensorInfo info = header.tensor(name);
-        DType dtype = info.dtype().tensorDType();
+        DType dtype = info.dtype().storedDType();
         if (dtype == null || SafetensorsDType.of(dtype) != info.dtype()) {
             throw new MalformedFileException(file.toString(), "tensor '" + name + "' is stored as " + info.dtype()
-                    + ", which cannot be mapped as it is (mapped tensors are F32, F64, I32 or I64); read it with "
-                    + "Safetensors.safeOpen, which converts F16 and BF16 to float32");
+                    + ", which cannot be mapped as it is (mapped tensors are F32, F64, F16, BF16, I32 or I64)");
         }
         return Torch.fromFile(file, dtype, info.fileOffset(), info.shape());
     }

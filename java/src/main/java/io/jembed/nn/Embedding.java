@@ -64,8 +64,8 @@ public class Embedding implements AutoCloseable {
         Tensor given = options.weight();
         if (given == null) {
             if (!options.dtype().isFloatingPoint()) {
-                throw new IllegalArgumentException("an Embedding's dtype must be floating point (float32 or float64), "
-                        + "got " + options.dtype());
+                throw new IllegalArgumentException("an Embedding's dtype must be floating point (float32, float64, "
+                        + "float16 or bfloat16), got " + options.dtype());
             }
             this.weight = Torch.empty(options.dtype(), numEmbeddings, embeddingDim);
             this.ownsWeight = true;

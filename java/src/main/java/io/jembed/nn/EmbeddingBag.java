@@ -68,8 +68,8 @@ public class EmbeddingBag implements AutoCloseable {
         Tensor given = options.weight();
         if (given == null) {
             if (!options.dtype().isFloatingPoint()) {
-                throw new IllegalArgumentException("an EmbeddingBag's dtype must be floating point (float32 or "
-                        + "float64), got " + options.dtype());
+                throw new IllegalArgumentException("an EmbeddingBag's dtype must be floating point (float32, "
+                        + "float64, float16 or bfloat16), got " + options.dtype());
             }
             this.weight = Torch.empty(options.dtype(), numEmbeddings, embeddingDim);
             this.ownsWeight = true;

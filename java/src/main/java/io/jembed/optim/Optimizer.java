@@ -3,6 +3,7 @@ package io.jembed.optim;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.MemoryGuard;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ public abstract class Optimizer implements AutoCloseable {
                 throw new IllegalArgumentException("optimizers take floating-point tensors, got "
                         + (p == null ? "null" : p.dtype()));
             }
+            EmbeddingChecks.checkNotReducedPrecision(p, "an optimizer step");
             // A step writes every parameter: refuse read-only (memory-mapped) tables now, not part way through.
             TensorInternals.memory(p).checkWritable();
         }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code MappedTensors} (safe_open with mapped tensors): the tensors of the specification-built fixture and of
- * jembed's own writer map to the values {@code Safetensors} reads; F16/BF16 are refused with a pointer to the reader;
+ * jembed's own writer map to the values {@code Safetensors} reads; F16/BF16 map as float16/bfloat16, bit for bit;
  * lying headers are {@code MalformedFileException}s naming the file; mapped tables serve {@code Embedding} lookups
  * and refuse writes.
  */
@@ -55,12 +55,18 @@ class MappedTensorsTest {
     }
 
     @Test
-    void halfPrecisionTensorsAreRefusedWithThePointerToTheReader() throws IOException {
-        MappedTensors mapped = MappedTensors.safeOpen(Fixtures.path("table.safetensors"));
-        for (String name : List.of("f16", "bf16")) {
-            MalformedFileException e = assertThrows(MalformedFileException.class, () -> mapped.getTensor(name));
-            assertTrue(e.getMessage().contains("table.safetensors") && e.getMessage().contains("Safetensors.safeOpen"),
-                    e.getMessage());
+    void halfPrecisionTensorsMapAsFloat16AndBFloat16WithTheReadersBits() throws IOException {
+        Path file = Fixtures.path("table.safetensors");
+        MappedTensors mapped = MappedTensors.safeOpen(file);
+        try (SafeOpen kept = Safetensors.safeOpen(file, io.jembed.io.ReadOptions.defaults()
+                .keepReducedPrecision(true))) {
+            for (String name : List.of("f16", "bf16")) {
+                try (Tensor m = mapped.getTensor(name); Tensor r = kept.getTensor(name)) {
+                    assertEquals(name.equals("f16") ? DType.FLOAT16 : DType.BFLOAT16, m.dtype(), name);
+                    assertEquals(r.dtype(), m.dtype(), name);
+                    assertArrayEquals(io.jembed.HalfTensors.toBits(r), io.jembed.HalfTensors.toBits(m), name);
+                }
+            }
         }
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> mapped.getTensor("nope"));

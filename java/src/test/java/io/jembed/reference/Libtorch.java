@@ -176,6 +176,13 @@ final class Libtorch {
         }
     }
 
+    /** {@code t.to(dtype)}: libtorch's own conversion (vectorised, as PyTorch's {@code .to()} runs it). */
+    static synchronized Tensor convert(Tensor t, DType dtype) {
+        try (PointerScope scope = new PointerScope()) {
+            return toJembed(toLibtorch(t).to(scalarType(dtype)));
+        }
+    }
+
     // ---- random numbers ------------------------------------------------------------------------------------
 
     /** {@code torch::manual_seed(seed)}: reseeds libtorch's default CPU generator. */
@@ -251,6 +258,15 @@ final class Libtorch {
 
     /** A new libtorch tensor with the same dtype, shape and bits. Attached to the caller's PointerScope. */
     static org.bytedeco.pytorch.Tensor toLibtorch(Tensor t) {
+        if (t.dtype().isReducedPrecision()) {
+            // Bits through an int16 tensor of the same shape, viewed as the 16-bit floating type.
+            org.bytedeco.pytorch.Tensor bits = torch.empty(t.shape(), new TensorOptions(torch.ScalarType.Short),
+                    new MemoryFormatOptional());
+            if (t.numel() > 0) {
+                bits.data_ptr_short().put(io.jembed.HalfTensors.toBits(t));
+            }
+            return bits.view(scalarType(t.dtype()));
+        }
         org.bytedeco.pytorch.Tensor copy = empty(t.dtype(), t.shape());
         if (t.numel() == 0) {
             return copy;
@@ -274,6 +290,13 @@ final class Libtorch {
             shape[d] = c.size(d);
         }
         int n = Math.toIntExact(c.numel());
+        if (dtype.isReducedPrecision()) {
+            short[] bits = new short[n];
+            if (n > 0) {
+                c.view(torch.ScalarType.Short).data_ptr_short().get(bits);
+            }
+            return io.jembed.HalfTensors.fromBits(dtype, bits, shape);
+        }
         Tensor copy = Torch.empty(dtype, shape);
         if (n == 0) {
             return copy;
@@ -309,6 +332,8 @@ final class Libtorch {
             case FLOAT64: return torch.ScalarType.Double;
             case INT32: return torch.ScalarType.Int;
             case INT64: return torch.ScalarType.Long;
+            case FLOAT16: return torch.ScalarType.Half;
+            case BFLOAT16: return torch.ScalarType.BFloat16;
             default: throw new IllegalArgumentException("no libtorch counterpart for " + dtype);
         }
     }
@@ -320,6 +345,8 @@ final class Libtorch {
             case Double: return DType.FLOAT64;
             case Int: return DType.INT32;
             case Long: return DType.INT64;
+            case Half: return DType.FLOAT16;
+            case BFloat16: return DType.BFLOAT16;
             default: throw new IllegalArgumentException("no jembed counterpart for libtorch's " + scalarType);
         }
     }

@@ -97,6 +97,14 @@ final class TensorAssertions {
             }
             case INT64:
                 return t.toLongArray();
+            case FLOAT16:
+            case BFLOAT16: {
+                short[] patterns = io.jembed.HalfTensors.toBits(t);
+                for (int i = 0; i < n; i++) {
+                    bits[i] = patterns[i] & 0xFFFF;
+                }
+                return bits;
+            }
             default:
                 throw new AssertionError(t.dtype());
         }
@@ -112,6 +120,12 @@ final class TensorAssertions {
                 return Float.intBitsToFloat((int) bits) + " (0x" + Integer.toHexString((int) bits) + ")";
             case FLOAT64:
                 return Double.longBitsToDouble(bits) + " (0x" + Long.toHexString(bits) + ")";
+            case FLOAT16:
+                return io.jembed.internal.HalfFloats.float16ToFloat((short) bits) + " (0x" + Long.toHexString(bits)
+                        + ")";
+            case BFLOAT16:
+                return io.jembed.internal.HalfFloats.bfloat16ToFloat((short) bits) + " (0x" + Long.toHexString(bits)
+                        + ")";
             default:
                 return Long.toString(bits);
         }

@@ -146,7 +146,7 @@ class BadInputCatalogueTest {
         add(rows, "padding_idx = -num_embeddings - 1", IllegalArgumentException.class, "got -25",
                 f -> new Embedding(new EmbeddingOptions(10, 3).paddingIdx(-25)));
         add(rows, "integer dtype for a new module", IllegalArgumentException.class,
-                "dtype must be floating point (float32 or float64), got torch.int64",
+                "dtype must be floating point (float32, float64, float16 or bfloat16), got torch.int64",
                 f -> new Embedding(new EmbeddingOptions(10, 3).dtype(DType.INT64)));
         add(rows, "module max_norm negative", IllegalArgumentException.class, "got -0.5",
                 f -> new Embedding(new EmbeddingOptions(10, 3).maxNorm(-0.5)));
@@ -215,6 +215,7 @@ class BadInputCatalogueTest {
                 "max_norm renorm, in-place operations) are refused",
                 f -> new io.jembed.optim.SGD(List.of(mappedTable()), new io.jembed.optim.SGDOptions(0.1)));
         addBagRows(rows);
+        addHalfRows(rows);
         return rows.stream();
     }
 
@@ -339,7 +340,8 @@ class BadInputCatalogueTest {
                 "weight has to be a 2D Tensor, but got Tensor of dimension 3",
                 f -> F.embeddingBag(bagInput(), Torch.zeros(DType.FLOAT32, 1, 1, 1), Torch.tensor(new long[] {0})));
         add(rows, "bag: integer weight", IllegalArgumentException.class,
-                "'weight' to have one of the following scalar types: Float, Double; but got torch.LongTensor",
+                "'weight' to have one of the following scalar types: Half, BFloat16, Float, Double; but got "
+                        + "torch.LongTensor",
                 f -> F.embeddingBag(Torch.tensor(new long[] {0}), Torch.tensor(new long[][] {{1}}),
                         Torch.tensor(new long[] {0})));
         add(rows, "bag: negative max_norm", IllegalArgumentException.class, "max_norm must be >= 0",
@@ -383,6 +385,59 @@ class BadInputCatalogueTest {
     private static void add(List<Arguments> rows, String name, Class<? extends Throwable> type, String fragment,
                             Call call) {
         rows.add(Arguments.of(name, type, fragment, call));
+    }
+
+    /** float16 and bfloat16 tables: what they serve (lookups, bags) and what jembed refuses on them. */
+    private static void addHalfRows(List<Arguments> rows) {
+        add(rows, "half: max_norm on a float16 table", IllegalArgumentException.class,
+                "max_norm is not supported for torch.float16 tensors",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight.to(DType.FLOAT16),
+                        new io.jembed.nn.functional.EmbeddingFuncOptions().maxNorm(1.0)));
+        add(rows, "half: max_norm on a bfloat16 bag table", IllegalArgumentException.class,
+                "max_norm is not supported for torch.bfloat16 tensors",
+                f -> F.embeddingBag(bagInput(), f.weight.to(DType.BFLOAT16),
+                        new io.jembed.nn.functional.EmbeddingBagFuncOptions().offsets(Torch.tensor(new long[] {0}))
+                                .maxNorm(1.0)));
+        add(rows, "half: a float16 weight that requires grad", IllegalArgumentException.class,
+                "the gradient of embedding (the weight requires grad) is not supported for torch.float16", f -> {
+                    Tensor w = f.weight.to(DType.FLOAT16);
+                    w.requiresGrad_(true);
+                    F.embedding(Torch.tensor(new long[] {0}), w);
+                });
+        add(rows, "half: a bfloat16 bag weight that requires grad", IllegalArgumentException.class,
+                "the gradient of embedding_bag (an input requires grad) is not supported for torch.bfloat16", f -> {
+                    Tensor w = f.weight.to(DType.BFLOAT16);
+                    w.requiresGrad_(true);
+                    F.embeddingBag(bagInput(), w, Torch.tensor(new long[] {0}));
+                });
+        add(rows, "half: an optimizer over a float16 parameter", IllegalArgumentException.class,
+                "an optimizer step is not supported for torch.float16",
+                f -> new io.jembed.optim.SGD(List.of(f.weight.to(DType.FLOAT16)),
+                        new io.jembed.optim.SGDOptions(0.1)));
+        add(rows, "half: embedding_dense_backward of a bfloat16 gradient", IllegalArgumentException.class,
+                "embedding_backward is not supported for torch.bfloat16",
+                f -> F.embeddingDenseBackward(Torch.zeros(DType.BFLOAT16, 1, 3), Torch.tensor(new long[] {0}), 10,
+                        null, false));
+        add(rows, "half: float16 per-sample weights for a float32 table", IllegalArgumentException.class,
+                "does not equal torch.HalfTensor",
+                f -> F.embeddingBag(bagInput(), f.weight, new io.jembed.nn.functional.EmbeddingBagFuncOptions()
+                        .offsets(Torch.tensor(new long[] {0})).mode("sum")
+                        .perSampleWeights(Torch.zeros(DType.FLOAT16, 4))));
+        add(rows, "half: a float16 output for a float32 lookup", IllegalArgumentException.class,
+                "'out' must have the weight's dtype torch.float32, got torch.float16",
+                f -> F.embedding(Torch.tensor(new long[] {0}), f.weight, null, null, 2.0,
+                        Torch.zeros(DType.FLOAT16, 1, 3)));
+        add(rows, "half: bit patterns for a float32 tensor", IllegalArgumentException.class,
+                "expected torch.float16 or torch.bfloat16, got torch.float32",
+                f -> io.jembed.HalfTensors.fromBits(DType.FLOAT32, new short[3], 3));
+        add(rows, "half: bit patterns that do not fill the shape", IllegalArgumentException.class,
+                "holds 6 elements, but 3 bit patterns were given",
+                f -> io.jembed.HalfTensors.fromBits(DType.FLOAT16, new short[3], 2, 3));
+        add(rows, "half: float values for an integer tensor", IllegalArgumentException.class,
+                "float values make a floating-point tensor, not torch.int64",
+                f -> Torch.tensor(new float[] {1f}, DType.INT64));
+        add(rows, "half: too few floats for a bfloat16 tensor", IllegalArgumentException.class,
+                "expected 3 values for a tensor of shape", f -> Torch.zeros(DType.BFLOAT16, 3).copyFrom(new float[2]));
     }
 
     @ParameterizedTest(name = "{0}")

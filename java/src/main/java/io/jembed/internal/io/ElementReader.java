@@ -61,9 +61,16 @@ public final class ElementReader {
             chunk.flip();
             convert(chunk, element, array, n);
             if (checkFinite && element.target().isFloatingPoint()) {
-                checkFinite(array, n, index, source, what);
+                checkFinite(array, n, index, source, what, element);
             }
-            memory.copyFromArray(array, 0, n, index * element.target().itemSize());
+            if (array instanceof short[]) {
+                short[] bits = (short[]) array;
+                for (int i = 0; i < n; i++) {
+                    memory.putShort(2 * (index + i), bits[i]);
+                }
+            } else {
+                memory.copyFromArray(array, 0, n, index * element.target().itemSize());
+            }
             index += n;
             remaining -= n;
             if (progress != null) {
@@ -89,6 +96,8 @@ public final class ElementReader {
             case FLOAT64: return new double[length];
             case INT32: return new int[length];
             case INT64: return new long[length];
+            case FLOAT16:
+            case BFLOAT16: return new short[length];
             default: throw new AssertionError(dtype);
         }
     }
@@ -99,6 +108,8 @@ public final class ElementReader {
             case F64: chunk.asDoubleBuffer().get((double[]) array, 0, n); break;
             case I32: chunk.asIntBuffer().get((int[]) array, 0, n); break;
             case I64: chunk.asLongBuffer().get((long[]) array, 0, n); break;
+            case F16_BITS:
+            case BF16_BITS: chunk.asShortBuffer().get((short[]) array, 0, n); break;
             case F16: {
                 float[] out = (float[]) array;
                 for (int i = 0; i < n; i++) {
@@ -117,9 +128,18 @@ public final class ElementReader {
         }
     }
 
-    private static void checkFinite(Object array, int n, long first, String source, String what)
-            throws MalformedFileException {
-        if (array instanceof float[]) {
+    private static void checkFinite(Object array, int n, long first, String source, String what,
+                                    FileElement element) throws MalformedFileException {
+        if (array instanceof short[]) {
+            short[] bits = (short[]) array;
+            for (int i = 0; i < n; i++) {
+                float value = element == FileElement.F16_BITS ? FileElement.halfToFloat(bits[i])
+                        : FileElement.bfloat16ToFloat(bits[i]);
+                if (!Float.isFinite(value)) {
+                    throw nonFinite(source, what, first + i, value);
+                }
+            }
+        } else if (array instanceof float[]) {
             float[] values = (float[]) array;
             for (int i = 0; i < n; i++) {
                 if (!Float.isFinite(values[i])) {

@@ -18,6 +18,10 @@ public final class ElementWriter {
             throws IOException {
         Memory memory = TensorInternals.memory(tensor);
         memory.checkOpen();
+        if (tensor.dtype().isReducedPrecision()) {
+            writeBits(memory, tensor.numel(), order, out, progress);
+            return;
+        }
         int size = tensor.dtype().itemSize();
         long remaining = tensor.numel();
         long index = 0;
@@ -49,6 +53,26 @@ public final class ElementWriter {
             remaining -= n;
             if (progress != null) {
                 progress.add((long) n * size);
+            }
+        }
+    }
+
+    /** float16 and bfloat16: the 16-bit patterns, in the given byte order. */
+    private static void writeBits(Memory memory, long numel, ByteOrder order, WritableByteChannel out,
+                                  Progress progress) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(2, numel * 2))).order(order);
+        long index = 0;
+        while (index < numel) {
+            int n = (int) Math.min(chunk.capacity() / 2, numel - index);
+            chunk.clear();
+            for (int i = 0; i < n; i++) {
+                chunk.putShort(memory.getShort(2 * (index + i)));
+            }
+            chunk.flip();
+            writeFully(out, chunk);
+            index += n;
+            if (progress != null) {
+                progress.add(2L * n);
             }
         }
     }

@@ -4,11 +4,14 @@ import io.jembed.DType;
 
 /**
  * How one element is stored in a file, and the jembed {@link DType} it is read into. float16 and bfloat16 are widened
- * to float32 (exactly) until jembed has reduced-precision tables. Not API.
+ * to float32 (exactly) by {@link #F16} and {@link #BF16}, and kept bit for bit by {@link #F16_BITS} and
+ * {@link #BF16_BITS} ({@code ReadOptions.keepReducedPrecision}). Not API.
  */
 public enum FileElement {
     F16(2, DType.FLOAT32),
     BF16(2, DType.FLOAT32),
+    F16_BITS(2, DType.FLOAT16),
+    BF16_BITS(2, DType.BFLOAT16),
     F32(4, DType.FLOAT32),
     F64(8, DType.FLOAT64),
     I32(4, DType.INT32),
@@ -37,8 +40,15 @@ public enum FileElement {
             case FLOAT64: return F64;
             case INT32: return I32;
             case INT64: return I64;
+            case FLOAT16: return F16_BITS;
+            case BFLOAT16: return BF16_BITS;
             default: throw new IllegalArgumentException("no file element for " + dtype);
         }
+    }
+
+    /** The element that keeps this one's 16-bit floats as they are ({@code this} for every other element). */
+    public FileElement kept() {
+        return this == F16 ? F16_BITS : this == BF16 ? BF16_BITS : this;
     }
 
     /** IEEE 754 binary16 to float; exact (every half is a float). Java 17 has no Float.float16ToFloat. */

@@ -180,6 +180,14 @@ public abstract class Memory implements AutoCloseable {
         window((int) (offset >>> WINDOW_SHIFT)).putInt((int) (offset & WINDOW_MASK), value);
     }
 
+    public final short getShort(long offset) {
+        return window((int) (offset >>> WINDOW_SHIFT)).getShort((int) (offset & WINDOW_MASK));
+    }
+
+    public final void putShort(long offset, short value) {
+        window((int) (offset >>> WINDOW_SHIFT)).putShort((int) (offset & WINDOW_MASK), value);
+    }
+
     /**
      * Copies {@code count} elements of a primitive array ({@code float[]}, {@code double[]}, {@code long[]} or
      * {@code int[]}) starting at {@code from} into this block at byte {@code offset}, in bulk.

@@ -237,6 +237,59 @@ public final class JembedNative {
                                             @Cast("const float*") long query, long k, double eps,
                                             @Cast("float*") long values, @Cast("int64_t*") long indices);
 
+    // ---- 16-bit tables (float16, bfloat16): the bit patterns as uint16_t ------------------------------------
+
+    @Name("jembed_gather_u16_i64")
+    public static native long gatherU16I64(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                           @Cast("const int64_t*") long idx, long n, @Cast("uint16_t*") long out);
+
+    @Name("jembed_gather_u16_i32")
+    public static native long gatherU16I32(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                           @Cast("const int32_t*") long idx, long n, @Cast("uint16_t*") long out);
+
+    @Name("jembed_f16_from_f32")
+    public static native void f16FromF32(@Cast("const float*") long src, long n, @Cast("uint16_t*") long dst);
+
+    @Name("jembed_bf16_from_f32")
+    public static native void bf16FromF32(@Cast("const float*") long src, long n, @Cast("uint16_t*") long dst);
+
+    @Name("jembed_f32_from_f16")
+    public static native void f32FromF16(@Cast("const uint16_t*") long src, long n, @Cast("float*") long dst);
+
+    @Name("jembed_f32_from_bf16")
+    public static native void f32FromBf16(@Cast("const uint16_t*") long src, long n, @Cast("float*") long dst);
+
+    @Name("jembed_embedding_bag_f16_i64")
+    public static native long embeddingBagF16I64(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                                 @Cast("const int64_t*") long idx, long n,
+                                                 @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                 @Cast("const uint16_t*") long perSampleWeights, long paddingIdx,
+                                                 int mode, int flags, @Cast("uint16_t*") long out,
+                                                 @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_f16_i32")
+    public static native long embeddingBagF16I32(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                                 @Cast("const int32_t*") long idx, long n,
+                                                 @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                 @Cast("const uint16_t*") long perSampleWeights, long paddingIdx,
+                                                 int mode, int flags, @Cast("uint16_t*") long out,
+                                                 @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_bf16_i64")
+    public static native long embeddingBagBf16I64(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                                  @Cast("const int64_t*") long idx, long n,
+                                                  @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                  @Cast("const uint16_t*") long perSampleWeights, long paddingIdx,
+                                                  int mode, int flags, @Cast("uint16_t*") long out,
+                                                  @Cast("int64_t*") long maxIndices);
+
+    @Name("jembed_embedding_bag_bf16_i32")
+    public static native long embeddingBagBf16I32(@Cast("const uint16_t*") long table, long numRows, long dim,
+                                                  @Cast("const int32_t*") long idx, long n,
+                                                  @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                  @Cast("const uint16_t*") long perSampleWeights, long paddingIdx,
+                                                  int mode, int flags, @Cast("uint16_t*") long out,
+                                                  @Cast("int64_t*") long maxIndices);
     @Name("jembed_quantized_bag_u8_i64")
     public static native long quantizedBagU8I64(@Cast("const uint8_t*") long table, long numRows, long dim,
                                                 @Cast("const int64_t*") long idx, long n,

@@ -162,7 +162,9 @@ public final class Npy {
             case FLOAT64: return "<f8";
             case INT32: return "<i4";
             case INT64: return "<i8";
-            default: throw new IllegalArgumentException("no .npy dtype for " + dtype);
+            case FLOAT16: return "<f2";
+            default: throw new IllegalArgumentException("no .npy dtype for " + dtype + (dtype == DType.BFLOAT16
+                    ? " (NumPy has no bfloat16: save it as safetensors, or convert it with to(DType.FLOAT32))" : ""));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.jembed.io.safetensors;
 
 import io.jembed.Tensor;
 import io.jembed.internal.io.ElementReader;
+import io.jembed.internal.io.FileElement;
 import io.jembed.internal.io.PositionalChannel;
 import io.jembed.internal.io.Progress;
 import io.jembed.io.MalformedFileException;
@@ -64,7 +65,8 @@ public final class SafeOpen implements AutoCloseable {
     }
 
     /**
-     * Reads one tensor: F32, F64, I32, I64 as themselves, F16 and BF16 widened to float32.
+     * Reads one tensor: F32, F64, I32, I64 as themselves, F16 and BF16 widened to float32, or kept as float16 and
+     * bfloat16 with {@code ReadOptions.keepReducedPrecision(true)}.
      *
      * <p>PyTorch equivalent: {@code f.get_tensor(name)}.
      *
@@ -86,7 +88,8 @@ public final class SafeOpen implements AutoCloseable {
             throw new IllegalStateException("safe_open of " + header.source() + " has been closed");
         }
         PositionalChannel in = new PositionalChannel(channel, info.fileOffset(), info.fileOffset() + info.byteLength());
-        Tensor tensor = ElementReader.read(in, info.dtype().element(), ByteOrder.LITTLE_ENDIAN, info.shape(),
+        FileElement element = options.keepReducedPrecision() ? info.dtype().element().kept() : info.dtype().element();
+        Tensor tensor = ElementReader.read(in, element, ByteOrder.LITTLE_ENDIAN, info.shape(),
                 header.source(), "tensor '" + info.name() + "'", !options.allowNonFinite(), progress);
         if (finish) {
             progress.finish();

@@ -52,9 +52,20 @@ public enum SafetensorsDType {
         return element;
     }
 
+    /**
+     * The jembed dtype that holds this type's bytes as they are ({@code F16} as {@code FLOAT16}, {@code BF16} as
+     * {@code BFLOAT16}, the others as {@link #tensorDType()}), or {@code null}: what a memory-mapped tensor and
+     * {@code ReadOptions.keepReducedPrecision(true)} give.
+     */
+    public DType storedDType() {
+        return element == null ? null : element.kept().target();
+    }
+
     /** The safetensors dtype that stores a jembed dtype without conversion. */
     public static SafetensorsDType of(DType dtype) {
         switch (dtype) {
+            case FLOAT16: return F16;
+            case BFLOAT16: return BF16;
             case FLOAT32: return F32;
             case FLOAT64: return F64;
             case INT32: return I32;

@@ -113,6 +113,7 @@ final class EmbeddingBagArguments implements AutoCloseable {
             if (!weight.dtype().isFloatingPoint()) {
                 throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
             }
+            EmbeddingChecks.checkNotReducedPrecision(weight, "max_norm");
             // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
             TensorInternals.memory(weight).checkWritable();
             checkRange(input, numRows);
@@ -135,9 +136,9 @@ final class EmbeddingBagArguments implements AutoCloseable {
         if (offsets != null) {
             checkIndexType(offsets, "offsets", "embedding_bag", 1);
         }
-        if (weight.dtype() != DType.FLOAT32 && weight.dtype() != DType.FLOAT64) {
+        if (!weight.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("Expected tensor for argument #1 'weight' to have one of the following "
-                    + "scalar types: Float, Double; but got " + weight.dtype().legacyTensorTypeName()
+                    + "scalar types: Half, BFloat16, Float, Double; but got " + weight.dtype().legacyTensorTypeName()
                     + " instead (while checking arguments for embedding_bag)");
         }
         long n = input.numel();

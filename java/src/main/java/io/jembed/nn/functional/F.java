@@ -65,6 +65,9 @@ public final class F {
                                    boolean scaleGradByFreq, boolean sparse) {
         EmbeddingChecks.checkWeight(weight);
         EmbeddingChecks.checkOpen(input, "input");
+        if (weight.requiresGrad()) {
+            EmbeddingChecks.checkNotReducedPrecision(weight, "the gradient of embedding (the weight requires grad)");
+        }
         Tensor out = Torch.empty(weight.dtype(), outputShape(input, weight));
         try {
             embedding(input, weight, paddingIdx, maxNorm, normType, out);
@@ -95,6 +98,7 @@ public final class F {
             throw new IllegalArgumentException("max_norm needs a floating-point weight, got " + weight.dtype());
         }
         if (maxNorm != null) {
+            EmbeddingChecks.checkNotReducedPrecision(weight, "max_norm");
             // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
             TensorInternals.memory(weight).checkWritable();
         }
@@ -164,6 +168,10 @@ public final class F {
             boolean weightNeedsGrad = weight.requiresGrad();
             boolean weightsNeedGrad = perSampleWeights != null && perSampleWeights.requiresGrad();
             boolean recordGrad = weightNeedsGrad || weightsNeedGrad;
+            if (recordGrad) {
+                EmbeddingChecks.checkNotReducedPrecision(weight, "the gradient of embedding_bag (an input requires "
+                        + "grad)");
+            }
             Tensor out = Torch.empty(weight.dtype(), args.numBags, weight.size(1));
             Tensor maxIndices = null;
             try {
@@ -345,6 +353,7 @@ public final class F {
         if (!gradOutput.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("grad_output must be floating point, got " + gradOutput.dtype());
         }
+        EmbeddingChecks.checkNotReducedPrecision(gradOutput, "embedding_backward");
         boolean shapeMatches = gradOutput.dim() == indices.dim() + 1;
         for (int d = 0; shapeMatches && d < indices.dim(); d++) {
             shapeMatches = gradOutput.size(d) == indices.size(d);
