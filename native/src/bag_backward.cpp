@@ -11,6 +11,7 @@
 #include "index_counts.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 
 namespace jembed {
 namespace {
@@ -92,6 +93,7 @@ int64_t max_backward(const BagGradient<T, I>& g, int64_t first) {
 template <typename T, typename I, typename AddRow, typename FmaRow>
 int64_t sum_backward(const BagGradient<T, I>& g, int64_t first, const IndexCounts* counts, AddRow add_row,
                      FmaRow fma_row) {
+  const int64_t row_bytes = g.dim * static_cast<int64_t>(sizeof(T));
   int64_t start = first;
   for (int64_t b = 0; b < g.num_bags; ++b) {
     const int64_t end = bag_end(g.offsets, b, g.num_bags, g.bag_size, start, g.n);
@@ -104,6 +106,14 @@ int64_t sum_backward(const BagGradient<T, I>& g, int64_t first, const IndexCount
       const int64_t r = static_cast<int64_t>(g.idx[i]);
       if (static_cast<uint64_t>(r) >= static_cast<uint64_t>(g.rows)) {
         return i;  // rewritten since it was checked
+      }
+      if (i + kPrefetchDistance < g.n) {
+        // The gradient rows are random read-modify-writes: without this the row add stalls on each of them (as the
+        // plain backward did, docs/bench/issue13-speed-goals.md). Across bag boundaries, like the forward.
+        const int64_t ahead = static_cast<int64_t>(g.idx[i + kPrefetchDistance]);
+        if (static_cast<uint64_t>(ahead) < static_cast<uint64_t>(g.rows) && ahead % g.owners == g.owner) {
+          prefetch_row<1>(g.grad_weight + ahead * g.dim, row_bytes);
+        }
       }
       if (r == g.padding_idx || r % g.owners != g.owner) {
         continue;

@@ -87,6 +87,11 @@ public interface Backend {
      * first non-padding row and takes a later value only if it is strictly greater, and writes the winning row into
      * {@code maxIndices} ({@code (B, H)} int64, MAX only; {@code null} when no gradient needs it; {@code -1} for a bag with no non-padding
      * entry, whose output row is zero).
+     *
+     * <p>The backend checks the contents of the offsets and indices before it writes anything, with PyTorch's
+     * messages: {@link IllegalArgumentException} for offsets that do not start at 0, decrease, pass the input's end
+     * or break the {@code include_last_offset} rule (which holds when there are {@code B + 1} offsets), and
+     * {@link IndexOutOfBoundsException} naming the first index outside {@code [0, V)} and its position.
      */
     void embeddingBag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                       Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices);

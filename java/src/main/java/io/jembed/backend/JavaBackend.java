@@ -3,6 +3,7 @@ package io.jembed.backend;
 import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.BagChecks;
 import io.jembed.internal.Bags;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
@@ -53,44 +54,38 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, long[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, out);
+    }
+
+    @Override
+    public void embedding(Tensor weight, int[] indices, Tensor out) {
+        embeddingFromArray(weight, indices, indices.length, out);
+    }
+
+    /** A request in a {@code long[]} or {@code int[]}: every index checked, then the rows copied. */
+    private static void embeddingFromArray(Tensor weight, Object indices, int n, Tensor out) {
         MemoryGuard guard = TensorInternals.guard(weight, out);
         try {
             long rows = weight.size(0);
-            for (int i = 0; i < indices.length; i++) {
-                if (Long.compareUnsigned(indices[i], rows) >= 0) {
-                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
+            for (int i = 0; i < n; i++) {
+                long index = element(indices, i);
+                if (Long.compareUnsigned(index, rows) >= 0) {
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, i, index, rows);
                 }
             }
             Memory table = TensorInternals.memory(weight);
             Memory target = TensorInternals.memory(out);
             long rowBytes = weight.size(1) * weight.dtype().itemSize();
-            for (int i = 0; i < indices.length; i++) {
-                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
+            for (int i = 0; i < n; i++) {
+                table.copyTo(element(indices, i) * rowBytes, target, i * rowBytes, rowBytes);
             }
         } finally {
             guard.exit();
         }
     }
 
-    @Override
-    public void embedding(Tensor weight, int[] indices, Tensor out) {
-        MemoryGuard guard = TensorInternals.guard(weight, out);
-        try {
-            long rows = weight.size(0);
-            for (int i = 0; i < indices.length; i++) {
-                if (Long.compareUnsigned(indices[i], rows) >= 0) {
-                    throw EmbeddingChecks.indexOutOfRange(new long[] {indices.length}, i, indices[i], rows);
-                }
-            }
-            Memory table = TensorInternals.memory(weight);
-            Memory target = TensorInternals.memory(out);
-            long rowBytes = weight.size(1) * weight.dtype().itemSize();
-            for (int i = 0; i < indices.length; i++) {
-                table.copyTo(indices[i] * rowBytes, target, i * rowBytes, rowBytes);
-            }
-        } finally {
-            guard.exit();
-        }
+    private static long element(Object indices, int i) {
+        return indices instanceof long[] ? ((long[]) indices)[i] : ((int[]) indices)[i];
     }
 
     @Override
@@ -183,6 +178,7 @@ public final class JavaBackend implements Backend {
 
     private static void bag(Tensor weight, Tensor indices, Tensor offsets, long bagSize, EmbeddingBagMode mode,
                             Tensor perSampleWeights, long paddingIdx, Tensor out, Tensor maxIndices) {
+        BagChecks.checkContents(indices, offsets, out.size(0), weight.size(0));
         if (weight.dtype().isReducedPrecision()) {
             HalfBags.bag(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out, maxIndices);
             return;

@@ -3,6 +3,7 @@ package io.jembed.backend;
 import io.jembed.DType;
 import io.jembed.SparseTensor;
 import io.jembed.Tensor;
+import io.jembed.internal.BagChecks;
 import io.jembed.internal.NativeLibrary;
 import io.jembed.Torch;
 import io.jembed.internal.EmbeddingChecks;
@@ -507,19 +508,35 @@ public final class NativeBackend implements Backend {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         long numBags = out.size(0);
+        long rows = weight.size(0);
+        if (offsets != null && !BagChecks.offsetEndsValid(offsets, indices.numel(), numBags)) {
+            BagChecks.checkContents(indices, offsets, numBags, rows);
+        }
         if (threads == 1 || numBags < CREW.parts() || !CREW.tryAcquire()) {
+            // The kernel checks the offsets' order and every index before it writes.
             checkBagResult(bagPart(weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
-                    maxIndices, 0, numBags), indices, weight.size(0));
+                    maxIndices, 0, numBags), indices, offsets, numBags, rows);
             return;
         }
         long status;
         try {
+            // Each part checks only its own bags, so the whole input is checked first: a bad index in one part must
+            // fail the call before another part writes.
+            if (offsets != null) {
+                BagChecks.checkOffsets(offsets, indices.numel(), numBags);
+            }
+            long idx = TensorInternals.memory(indices).address();
+            long n = indices.numel();
+            if ((indices.dtype() == DType.INT64 ? JembedNative.firstBadIndexI64(idx, n, rows)
+                    : JembedNative.firstBadIndexI32(idx, n, rows)) >= 0) {
+                BagChecks.checkIndexRange(indices, rows);
+            }
             status = BAG_JOB.run(CREW, weight, indices, offsets, bagSize, mode, perSampleWeights, paddingIdx, out,
                     maxIndices);
         } finally {
             CREW.release();
         }
-        checkBagResult(status, indices, weight.size(0));
+        checkBagResult(status, indices, offsets, numBags, rows);
     }
 
     /** One bag forward split into ranges of whole bags holding about equal numbers of lookups. */
@@ -881,7 +898,25 @@ public final class NativeBackend implements Backend {
         }
     }
 
-    /** Turns a bag kernel's status into an exception; only a concurrent rewrite of validated input gets here. */
+    /**
+     * Turns a bag kernel's status into an exception: PyTorch's message for the first bad offset or index, found by
+     * the Java checks; if they find none, another thread rewrote the input during the call.
+     */
+    private static void checkBagResult(long status, Tensor indices, Tensor offsets, long numBags, long rows) {
+        if (status == -1) {
+            return;
+        }
+        if (status == -4 || status >= 0) {
+            BagChecks.checkContents(indices, offsets, numBags, rows);
+        }
+        if (status == -4) {
+            throw new java.util.ConcurrentModificationException("the offsets were valid when checked and are not "
+                    + "now: another thread rewrote the offsets tensor during the call");
+        }
+        checkResult(status, indices, rows);
+    }
+
+    /** A bag backward's status; its input was checked by the forward, so a failure means a concurrent rewrite. */
     private static void checkBagResult(long status, Tensor indices, long rows) {
         if (status == -4) {
             throw new java.util.ConcurrentModificationException("the offsets were valid when validated and are not "

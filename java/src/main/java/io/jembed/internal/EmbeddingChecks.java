@@ -137,7 +137,7 @@ public final class EmbeddingChecks {
     }
 
     /** The multi-index of a flat position, e.g. {@code [1, 3]}. */
-    private static String position(long[] shape, long flat) {
+    static String position(long[] shape, long flat) {
         long[] at = new long[shape.length];
         for (int d = shape.length - 1; d >= 0; d--) {
             at[d] = flat % shape[d];

@@ -11,7 +11,6 @@ import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.ArrayList;
-import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -211,7 +210,7 @@ class BagAgreementTest {
         }
     }
 
-    /** Many bags split among the crew: the one-thread bits, and a bad index named by its absolute position. */
+    /** Many bags split among the crew: the one-thread bits; a bad index named by its position, nothing written. */
     @Test
     void largeBatchesSplitByBagsGiveTheOneThreadBits() {
         Generator g = new Generator(31);
@@ -234,28 +233,31 @@ class BagAgreementTest {
             assertArrayEquals(bits(one), bits(split));
             assertArrayEquals(bits(one), bits(byDefault));
             long late = n - 3;
-            idx.set(5000, late); // past the facade's validation on purpose: the kernels' own check finds it
-            ConcurrentModificationException e = assertThrows(ConcurrentModificationException.class,
+            idx.set(5000, late); // the backend checks the whole input before any part writes
+            long[] before = bits(split);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
                     () -> nativeBackend.embeddingBag(weight, idx, off, 0, EmbeddingBagMode.SUM, null, -1, split,
                             null, 2));
-            assertTrue(e.getMessage().contains("index 5000 at flat position " + late), e.getMessage());
+            assertTrue(e.getMessage().contains("idx to be 5000 at position [" + late + "]"), e.getMessage());
+            assertArrayEquals(before, bits(split), "a refused split call wrote its output");
             idx.set(-1, 10);
-            e = assertThrows(ConcurrentModificationException.class,
+            e = assertThrows(IndexOutOfBoundsException.class,
                     () -> nativeBackend.embeddingBag(weight, idx, off, 0, EmbeddingBagMode.SUM, null, -1, split,
                             null, 2));
-            assertTrue(e.getMessage().contains("index -1 at flat position 10"), e.getMessage());
+            assertTrue(e.getMessage().contains("idx to be -1 at position [10]"), e.getMessage());
+            assertArrayEquals(before, bits(split), "a refused split call wrote its output");
         }
     }
 
     @Test
-    void offsetsThatAreNoLongerValidAreReportedNotFollowed() {
+    void decreasingOffsetsPassedToTheBackendAreRefusedBeforeAnyWrite() {
         try (Tensor weight = Torch.zeros(DType.FLOAT32, 4, 8);
              Tensor idx = Torch.tensor(new long[] {1, 2, 3, 0});
              Tensor off = Torch.tensor(new long[] {0, 3, 2});
              Tensor out = Torch.full(DType.FLOAT32, 5, 3, 8)) {
-            ConcurrentModificationException e = assertThrows(ConcurrentModificationException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> nativeBackend.embeddingBag(weight, idx, off, 0, EmbeddingBagMode.SUM, null, -1, out, null));
-            assertTrue(e.getMessage().contains("offsets"), e.getMessage());
+            assertTrue(e.getMessage().contains("offsets must be non-decreasing, but offsets[2] = 2"), e.getMessage());
             for (float v : out.toFloatArray()) {
                 assertTrue(v == 5, "a refused call wrote its output");
             }

@@ -3,10 +3,9 @@ package io.jembed.nn.functional;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
-import io.jembed.internal.Bags;
+import io.jembed.internal.BagChecks;
 import io.jembed.internal.EmbeddingChecks;
 import io.jembed.internal.TensorInternals;
-import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
@@ -44,10 +43,45 @@ final class EmbeddingBagArguments implements AutoCloseable {
         this.perSampleWeights = perSampleWeights;
     }
 
+    /** {@link #check} and then the tensors the backend reads (int64 copies when the index dtypes differ). */
     static EmbeddingBagArguments validate(Tensor input, Tensor weight, Tensor offsets, Double maxNorm,
                                           double normType, boolean scaleGradByFreq, EmbeddingBagMode mode,
                                           boolean sparse, Tensor perSampleWeights, boolean includeLastOffset,
                                           Long paddingIdx) {
+        check(input, weight, offsets, maxNorm, normType, scaleGradByFreq, mode, sparse, perSampleWeights,
+                includeLastOffset, paddingIdx);
+        return promote(input, offsets, numBags(input, offsets, includeLastOffset),
+                paddingRow(paddingIdx, weight.size(0)), mode, perSampleWeights);
+    }
+
+    /** Checked arguments, with int64 copies of the indices or offsets when their dtypes differ (as PyTorch promotes). */
+    static EmbeddingBagArguments promote(Tensor input, Tensor offsets, long numBags, long paddingRow,
+                                         EmbeddingBagMode mode, Tensor perSampleWeights) {
+        Tensor indices = input;
+        Tensor offsetsUsed = offsets;
+        boolean ownsIndices = false;
+        boolean ownsOffsets = false;
+        if (offsets != null && offsets.dtype() != input.dtype()) {
+            if (input.dtype() == DType.INT32) {
+                indices = Torch.empty(DType.INT64, input.shape()).copy_(input);
+                ownsIndices = true;
+            } else {
+                offsetsUsed = Torch.empty(DType.INT64, offsets.shape()).copy_(offsets);
+                ownsOffsets = true;
+            }
+        }
+        return new EmbeddingBagArguments(indices, ownsIndices, offsetsUsed, ownsOffsets, bagSize(input), numBags,
+                paddingRow, mode, perSampleWeights);
+    }
+
+    /**
+     * Every check that allocates nothing and reads at most two offsets, in PyTorch's order. The contents of the
+     * offsets and indices are the backend's to check (it reads them anyway), except before a {@code max_norm}
+     * renorm, which writes the weight and so must not start on bad input.
+     */
+    static void check(Tensor input, Tensor weight, Tensor offsets, Double maxNorm, double normType,
+                      boolean scaleGradByFreq, EmbeddingBagMode mode, boolean sparse, Tensor perSampleWeights,
+                      boolean includeLastOffset, Long paddingIdx) {
         EmbeddingChecks.checkOpen(input, "input");
         EmbeddingChecks.checkOpen(weight, "weight");
         if (offsets != null) {
@@ -55,7 +89,7 @@ final class EmbeddingBagArguments implements AutoCloseable {
         }
         if (perSampleWeights != null) {
             EmbeddingChecks.checkOpen(perSampleWeights, "per_sample_weights");
-            if (!Arrays.equals(perSampleWeights.shape(), input.shape())) {
+            if (!sameShape(perSampleWeights, input)) {
                 throw new IllegalArgumentException("embedding_bag: If per_sample_weights ("
                         + Arrays.toString(perSampleWeights.shape()) + ") is not None, then it must have the same "
                         + "shape as the input (" + Arrays.toString(input.shape()) + ")");
@@ -116,21 +150,19 @@ final class EmbeddingBagArguments implements AutoCloseable {
             EmbeddingChecks.checkNotReducedPrecision(weight, "max_norm");
             // max_norm rescales rows of the weight in place, which a read-only (memory-mapped) table cannot take.
             TensorInternals.memory(weight).checkWritable();
-            checkRange(input, numRows);
+            checkIndexRange(input, numRows);
         }
         if (perSampleWeights != null && mode != EmbeddingBagMode.SUM) {
             throw new UnsupportedOperationException("embedding_bag: per_sample_weights was not None. "
                     + "per_sample_weights is only supported for mode='sum' (got mode='" + mode.pythonName()
                     + "'). Please open a feature request on GitHub.");
         }
-        long padding = -1;
         if (paddingIdx != null) {
             long p = paddingIdx;
             if (p < -numRows || p >= numRows) {
                 throw new IllegalArgumentException("padding_idx must be within the number of embeddings, "
                         + (-numRows) + " through " + (numRows - 1) + ", but got " + p);
             }
-            padding = p < 0 ? p + numRows : p;
         }
         checkIndexType(input, "indices", "embedding_bag", 1);
         if (offsets != null) {
@@ -141,9 +173,11 @@ final class EmbeddingBagArguments implements AutoCloseable {
                     + "scalar types: Half, BFloat16, Float, Double; but got " + weight.dtype().legacyTensorTypeName()
                     + " instead (while checking arguments for embedding_bag)");
         }
-        long n = input.numel();
-        if (offsets != null) {
-            checkOffsets(offsets, n, includeLastOffset);
+        if (includeLastOffset && offsets.numel() < 1) {
+            throw new IllegalArgumentException("include_last_offset: number of offset should be at least 1");
+        }
+        if (maxNorm != null && offsets != null) {
+            checkOffsets(offsets, input.numel(), numBags);
         }
         if (perSampleWeights != null && perSampleWeights.dtype() != weight.dtype()) {
             throw new IllegalArgumentException("Expected tensor for argument #1 'weight' to have the same type as "
@@ -151,24 +185,38 @@ final class EmbeddingBagArguments implements AutoCloseable {
                     + " does not equal " + perSampleWeights.dtype().legacyTensorTypeName()
                     + " (while checking arguments for embedding_bag)");
         }
-        if (maxNorm == null) {
-            checkRange(input, numRows);
+    }
+
+    /** Shapes compared without the copies {@link Tensor#shape()} makes: this runs on every zero-allocation call. */
+    private static boolean sameShape(Tensor a, Tensor b) {
+        if (a.dim() != b.dim()) {
+            return false;
         }
-        Tensor indices = input;
-        Tensor offsetsUsed = offsets;
-        boolean ownsIndices = false;
-        boolean ownsOffsets = false;
-        if (offsets != null && offsets.dtype() != input.dtype()) {
-            if (input.dtype() == DType.INT32) {
-                indices = Torch.empty(DType.INT64, input.shape()).copy_(input);
-                ownsIndices = true;
-            } else {
-                offsetsUsed = Torch.empty(DType.INT64, offsets.shape()).copy_(offsets);
-                ownsOffsets = true;
+        for (int d = 0; d < a.dim(); d++) {
+            if (a.size(d) != b.size(d)) {
+                return false;
             }
         }
-        return new EmbeddingBagArguments(indices, ownsIndices, offsetsUsed, ownsOffsets, bagSize, numBags, padding,
-                mode, perSampleWeights);
+        return true;
+    }
+
+    /** The length of every bag of a 2-D input; 0 with offsets. */
+    static long bagSize(Tensor input) {
+        return input.dim() == 2 ? input.size(1) : 0;
+    }
+
+    /** The number of bags of checked arguments. */
+    static long numBags(Tensor input, Tensor offsets, boolean includeLastOffset) {
+        return input.dim() == 2 ? input.size(0) : offsets.numel() - (includeLastOffset ? 1 : 0);
+    }
+
+    /** The row {@code padding_idx} names ({@code [-V, V)} checked), or -1 for none. */
+    static long paddingRow(Long paddingIdx, long numRows) {
+        if (paddingIdx == null) {
+            return -1;
+        }
+        long p = paddingIdx;
+        return p < 0 ? p + numRows : p;
     }
 
     private static void checkIndexType(Tensor t, String name, String operation, int argument) {
@@ -180,93 +228,22 @@ final class EmbeddingBagArguments implements AutoCloseable {
         }
     }
 
-    /**
-     * libtorch checks that the first offset is 0 and the last at most the input's length. jembed also checks that
-     * they never decrease (libtorch reads out of bounds otherwise) and the count rules: with include_last_offset at
-     * least one offset, the last being the input's length (libtorch's kernels disagree on where the last bag ends
-     * otherwise); without, no offsets only for an empty input (else no bag holds the indices).
-     */
-    private static void checkOffsets(Tensor offsets, long n, boolean includeLastOffset) {
+    private static void checkOffsets(Tensor offsets, long n, long numBags) {
         MemoryGuard guard = TensorInternals.guard(offsets);
         try {
-            checkOffsetsHeld(offsets, n, includeLastOffset);
+            BagChecks.checkOffsets(offsets, n, numBags);
         } finally {
             guard.exit();
         }
     }
 
-    private static void checkOffsetsHeld(Tensor offsets, long n, boolean includeLastOffset) {
-        Memory memory = TensorInternals.memory(offsets);
-        boolean wide = offsets.dtype() == DType.INT64;
-        long count = offsets.numel();
-        if (count > 0) {
-            long first = Bags.read(memory, wide, 0);
-            if (first != 0) {
-                throw new IllegalArgumentException("offsets[0] has to be 0, i.e., the first sequence in the "
-                        + "mini-batch has to start from position 0. However, got " + first);
-            }
-            long last = Bags.read(memory, wide, count - 1);
-            if (last > n) {
-                throw new IllegalArgumentException("offsets[-1] can not be greater than input's length " + n
-                        + " but got offsets[-1] of " + last);
-            }
-            long previous = 0;
-            for (long b = 1; b < count; b++) {
-                long offset = Bags.read(memory, wide, b);
-                if (offset < previous) {
-                    throw new IllegalArgumentException("offsets must be non-decreasing, but offsets[" + b + "] = "
-                            + offset + " is less than offsets[" + (b - 1) + "] = " + previous + " (each offset "
-                            + "must lie in [offsets[i-1], " + n + "])");
-                }
-                previous = offset;
-            }
-        }
-        if (includeLastOffset) {
-            if (count < 1) {
-                throw new IllegalArgumentException("include_last_offset: number of offset should be at least 1");
-            }
-            long last = Bags.read(memory, wide, count - 1);
-            if (last != n) {
-                throw new IllegalArgumentException("include_last_offset: the last offset ends the last bag and must "
-                        + "be the input's length " + n + ", but got offsets[-1] of " + last);
-            }
-        } else if (count == 0 && n > 0) {
-            throw new IllegalArgumentException("offsets is empty, so there are no bags, but the input holds " + n
-                    + " indices; offsets must start with 0");
-        }
-    }
-
-    private static void checkRange(Tensor input, long numRows) {
+    private static void checkIndexRange(Tensor input, long numRows) {
         MemoryGuard guard = TensorInternals.guard(input);
         try {
-            checkRangeHeld(input, numRows);
+            BagChecks.checkIndexRange(input, numRows);
         } finally {
             guard.exit();
         }
-    }
-
-    private static void checkRangeHeld(Tensor input, long numRows) {
-        Memory memory = TensorInternals.memory(input);
-        boolean wide = input.dtype() == DType.INT64;
-        long n = input.numel();
-        for (long i = 0; i < n; i++) {
-            long index = Bags.read(memory, wide, i);
-            if (index < 0 || index >= numRows) {
-                String range = numRows == 0 ? "the weight has no rows" : "valid indices are 0 to " + (numRows - 1);
-                throw new IndexOutOfBoundsException("embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
-                        + "found idx to be " + index + " at position " + position(input.shape(), i)
-                        + " of the input; " + range);
-            }
-        }
-    }
-
-    private static String position(long[] shape, long flat) {
-        long[] at = new long[shape.length];
-        for (int d = shape.length - 1; d >= 0; d--) {
-            at[d] = flat % shape[d];
-            flat /= shape[d];
-        }
-        return Arrays.toString(at);
     }
 
     @Override

@@ -208,29 +208,39 @@ public final class F {
     public static void embeddingBag(Tensor input, Tensor weight, Tensor offsets, Double maxNorm, double normType,
                                     EmbeddingBagMode mode, Tensor perSampleWeights, boolean includeLastOffset,
                                     Long paddingIdx, Tensor out) {
-        try (EmbeddingBagArguments args = EmbeddingBagArguments.validate(input, weight, offsets, maxNorm, normType,
-                false, mode, false, perSampleWeights, includeLastOffset, paddingIdx)) {
-            EmbeddingChecks.checkOpen(out, "out");
-            if (out.dtype() != weight.dtype()) {
-                throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
-                        + out.dtype());
-            }
-            if (out.dim() != 2 || out.size(0) != args.numBags || out.size(1) != weight.size(1)) {
-                throw new IllegalArgumentException("'out' must have shape [" + args.numBags + ", " + weight.size(1)
-                        + "] (bags, embedding_dim), got " + Arrays.toString(out.shape()));
-            }
-            Memory target = TensorInternals.memory(out);
-            target.checkWritable();
-            if (target == TensorInternals.memory(weight) || target == TensorInternals.memory(input)
-                    || offsets != null && target == TensorInternals.memory(offsets)
-                    || perSampleWeights != null && target == TensorInternals.memory(perSampleWeights)) {
-                throw new IllegalArgumentException("'out' must not be the weight, input, offsets or "
-                        + "per_sample_weights tensor");
-            }
-            Backend backend = Backends.current();
-            if (maxNorm != null) {
-                backend.embeddingRenorm(weight, input, maxNorm, normType);
-            }
+        EmbeddingBagArguments.check(input, weight, offsets, maxNorm, normType, false, mode, false, perSampleWeights,
+                includeLastOffset, paddingIdx);
+        long numBags = EmbeddingBagArguments.numBags(input, offsets, includeLastOffset);
+        EmbeddingChecks.checkOpen(out, "out");
+        if (out.dtype() != weight.dtype()) {
+            throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
+                    + out.dtype());
+        }
+        if (out.dim() != 2 || out.size(0) != numBags || out.size(1) != weight.size(1)) {
+            throw new IllegalArgumentException("'out' must have shape [" + numBags + ", " + weight.size(1)
+                    + "] (bags, embedding_dim), got " + Arrays.toString(out.shape()));
+        }
+        Memory target = TensorInternals.memory(out);
+        target.checkWritable();
+        if (target == TensorInternals.memory(weight) || target == TensorInternals.memory(input)
+                || offsets != null && target == TensorInternals.memory(offsets)
+                || perSampleWeights != null && target == TensorInternals.memory(perSampleWeights)) {
+            throw new IllegalArgumentException("'out' must not be the weight, input, offsets or "
+                    + "per_sample_weights tensor");
+        }
+        Backend backend = Backends.current();
+        if (maxNorm != null) {
+            backend.embeddingRenorm(weight, input, maxNorm, normType);
+        }
+        long padding = EmbeddingBagArguments.paddingRow(paddingIdx, weight.size(0));
+        if (offsets == null || offsets.dtype() == input.dtype()) {
+            // The hot path allocates nothing: the backend reads the caller's tensors and checks their contents.
+            backend.embeddingBag(weight, input, offsets, EmbeddingBagArguments.bagSize(input), mode,
+                    perSampleWeights, padding, out, null);
+            return;
+        }
+        try (EmbeddingBagArguments args = EmbeddingBagArguments.promote(input, offsets, numBags, padding, mode,
+                perSampleWeights)) {
             backend.embeddingBag(weight, args.indices, args.offsets, args.bagSize, mode, perSampleWeights,
                     args.paddingIdx, out, null);
         }
