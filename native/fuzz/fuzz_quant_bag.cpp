@@ -8,6 +8,7 @@
 // (acc = fma(w * scale, q, acc + w * bias), FBGEMM's order; mean divides once).
 #include <math.h>
 
+#include "../src/half_float.h"
 #include "fuzz_common.h"
 
 namespace {
@@ -21,6 +22,14 @@ struct Api<8, int64_t> {
 template <>
 struct Api<8, int32_t> {
   static constexpr auto bag = jembed_quantized_bag_u8_i32;
+};
+template <>
+struct Api<4, int64_t> {
+  static constexpr auto bag = jembed_quantized_bag_u4_i64;
+};
+template <>
+struct Api<4, int32_t> {
+  static constexpr auto bag = jembed_quantized_bag_u4_i32;
 };
 
 template <int kBits, typename I>
@@ -64,7 +73,12 @@ void run(fuzz::Reader& in) {
       row[c] = in.u8();
     }
     const float sb[2] = {static_cast<float>(in.value(specials)) / 64, static_cast<float>(in.value(specials))};
-    memcpy(row + code_bytes, sb, sizeof sb);
+    if (kBits == 8) {
+      memcpy(row + code_bytes, sb, sizeof sb);
+    } else {
+      const uint16_t h[2] = {jembed::float_to_fp16(sb[0]), jembed::float_to_fp16(sb[1])};
+      memcpy(row + code_bytes, h, sizeof h);
+    }
   }
   const I* off = fixed ? nullptr : offsets.data();
   const float* w = weighted ? weights.data() : nullptr;
@@ -101,7 +115,14 @@ void run(fuzz::Reader& in) {
         for (int64_t i = start; i < end; ++i) {
           const uint8_t* row = table.data() + static_cast<int64_t>(idx[i]) * row_bytes;
           float sb[2];
-          memcpy(sb, row + code_bytes, sizeof sb);
+          if (kBits == 8) {
+            memcpy(sb, row + code_bytes, sizeof sb);
+          } else {
+            uint16_t h[2];
+            memcpy(h, row + code_bytes, sizeof h);
+            sb[0] = jembed::fp16_to_float(h[0]);
+            sb[1] = jembed::fp16_to_float(h[1]);
+          }
           const int q = kBits == 8 ? row[j] : (row[j / 2] >> ((j % 2) * 4)) & 0x0F;
           const float weight = w == nullptr ? 1.0f : w[i];
           const float s = weight * sb[0];
@@ -139,9 +160,11 @@ void run(fuzz::Reader& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Reader in(data, size);
-  switch (in.u8() % 2) {
+  switch (in.u8() % 4) {
     case 0: run<8, int64_t>(in); break;
-    default: run<8, int32_t>(in); break;
+    case 1: run<8, int32_t>(in); break;
+    case 2: run<4, int64_t>(in); break;
+    default: run<4, int32_t>(in); break;
   }
   return 0;
 }

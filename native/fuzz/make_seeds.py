@@ -138,8 +138,11 @@ def main():
     # (u16), mode (u16), bags (u16), fixed, weighted, specials (u8 flags), then per bag a size kind (u8; >= 240: an
     # arbitrary offset follows) or the fixed bag size (u16), a flag keeping n, the indices, the weights, and per row
     # its code bytes then its scale and bias values.
+    # Types 2 and 3 are 4-bit rows: dim / 2 (u16) and an odd-dim flag (u8, 255: odd, refused), dim / 2 code bytes.
     def quant_bag(t, dim, rows, mode, kinds, weighted=0, specials=0, fixed_size=None, bad_at=None, bad="minus1"):
-        head = u8(t) + u16(dim) + u16(rows) + u16(mode) + u16(len(kinds)) + u8(1 if fixed_size is not None else 0)
+        four = t >= 2
+        head = u8(t) + (u16(dim // 2) + u8(255 if dim % 2 else 0) if four else u16(dim)) + u16(rows) + u16(mode)
+        head += u16(len(kinds)) + u8(1 if fixed_size is not None else 0)
         head += u8(weighted) + u8(specials)
         if fixed_size is not None:
             head += u16(fixed_size)
@@ -151,7 +154,8 @@ def main():
                 n += k % 9 if not isinstance(k, tuple) else 0
             head += u8(1)
         rnd_q = random.Random(1000 + t)
-        table = b"".join(bytes(rnd_q.randrange(256) for _ in range(dim)) + values(2, r) for r in range(rows))
+        code_bytes = dim // 2 if four else dim
+        table = b"".join(bytes(rnd_q.randrange(256) for _ in range(code_bytes)) + values(2, r) for r in range(rows))
         return head + indices(n, rows, bad_at, bad) + values(n, t) + table
     for t in range(2):
         write("quant_bag", f"t{t}_sum", quant_bag(t, 9, 17, 0, [3, 0, 1, 8, 2]))
@@ -163,6 +167,13 @@ def main():
         write("quant_bag", f"t{t}_specials", quant_bag(t, 17, 5, 0, [6, 6], weighted=1, specials=1))
     for k in range(4):
         write("quant_bag", f"random_{k}", bytes(rnd.randrange(256) for _ in range(rnd.randrange(16, 400))))
+    for t in (2, 3):
+        write("quant_bag", f"t{t}_sum", quant_bag(t, 10, 17, 0, [3, 0, 1, 8, 2]))
+        write("quant_bag", f"t{t}_mean_wide", quant_bag(t, 80, 12, 1, [4, 0, 6, 1]))
+        write("quant_bag", f"t{t}_psw_fixed", quant_bag(t, 34, 10, 0, [0, 0, 0], weighted=1, fixed_size=4))
+        write("quant_bag", f"t{t}_odd_dim_refused", quant_bag(t, 7, 5, 0, [2, 2]))
+        write("quant_bag", f"t{t}_bad_index", quant_bag(t, 16, 6, 0, [2, 7, 3], bad_at=8, bad=["minus1", "rows"][t - 2]))
+        write("quant_bag", f"t{t}_specials", quant_bag(t, 18, 5, 0, [6, 6], weighted=1, specials=1))
 
 
 if __name__ == "__main__":

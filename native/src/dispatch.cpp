@@ -162,7 +162,7 @@ namespace jembed {
 namespace {
 
 #define JEMBED_QUANT_TABLE(ns) \
-  QuantKernelTable { ns::quant_bag_u8_i64, ns::quant_bag_u8_i32 }
+  QuantKernelTable { ns::quant_bag_u8_i64, ns::quant_bag_u8_i32, ns::quant_bag_u4_i64, ns::quant_bag_u4_i32 }
 
 const QuantKernelTable kQuantTables[JEMBED_VARIANT_COUNT] = {
     JEMBED_QUANT_TABLE(scalar),
@@ -196,6 +196,20 @@ int64_t jembed_quantized_bag_u8_i32(const uint8_t* table, int64_t rows, int64_t 
                                     const int32_t* offsets, int64_t num_bags, int64_t bag_size,
                                     const float* per_sample_weights, int mode, float* out) {
   return jembed::active_quant_kernels().quant_bag_u8_i32(table, rows, dim, idx, n, offsets, num_bags, bag_size,
+                                                         per_sample_weights, mode, out);
+}
+
+int64_t jembed_quantized_bag_u4_i64(const uint8_t* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,
+                                    const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out) {
+  return jembed::active_quant_kernels().quant_bag_u4_i64(table, rows, dim, idx, n, offsets, num_bags, bag_size,
+                                                         per_sample_weights, mode, out);
+}
+
+int64_t jembed_quantized_bag_u4_i32(const uint8_t* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                                    const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out) {
+  return jembed::active_quant_kernels().quant_bag_u4_i32(table, rows, dim, idx, n, offsets, num_bags, bag_size,
                                                          per_sample_weights, mode, out);
 }
 

@@ -86,6 +86,12 @@ const KernelTable& active_kernels();
   int64_t quant_bag_u8_i32(const uint8_t* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,       \
                            const int32_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,    \
                            int mode, float* out);                                                               \
+  int64_t quant_bag_u4_i64(const uint8_t* table, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,       \
+                           const int64_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,    \
+                           int mode, float* out);                                                               \
+  int64_t quant_bag_u4_i32(const uint8_t* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,       \
+                           const int32_t* offsets, int64_t num_bags, int64_t bag_size, const float* weights,    \
+                           int mode, float* out);                                                               \
   }
 
 JEMBED_DECLARE_QUANT_VARIANT(scalar)
@@ -98,6 +104,10 @@ struct QuantKernelTable {
   int64_t (*quant_bag_u8_i64)(const uint8_t*, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t,
                               int64_t, const float*, int, float*);
   int64_t (*quant_bag_u8_i32)(const uint8_t*, int64_t, int64_t, const int32_t*, int64_t, const int32_t*, int64_t,
+                              int64_t, const float*, int, float*);
+  int64_t (*quant_bag_u4_i64)(const uint8_t*, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t,
+                              int64_t, const float*, int, float*);
+  int64_t (*quant_bag_u4_i32)(const uint8_t*, int64_t, int64_t, const int32_t*, int64_t, const int32_t*, int64_t,
                               int64_t, const float*, int, float*);
 };
 

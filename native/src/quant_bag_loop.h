@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bag_bounds.h"
+#include "half_float.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
 #include "prefetch.h"
@@ -33,6 +34,18 @@ struct QuantRow<8> {
   static void scale_bias(const uint8_t* p, float* scale, float* bias) {
     memcpy(scale, p, sizeof(float));
     memcpy(bias, p + sizeof(float), sizeof(float));
+  }
+};
+
+template <>
+struct QuantRow<4> {
+  static constexpr int64_t kScaleBiasBytes = 4;
+  static int64_t code_bytes(int64_t dim) { return dim / 2; }
+  static void scale_bias(const uint8_t* p, float* scale, float* bias) {
+    uint16_t h[2];
+    memcpy(h, p, sizeof h);
+    *scale = fp16_to_float(h[0]);
+    *bias = fp16_to_float(h[1]);
   }
 };
 
@@ -247,6 +260,16 @@ int64_t quantized_bag(const uint8_t* table, int64_t rows, int64_t dim, const I* 
                            const int32_t* off, int64_t bags, int64_t bag_size, const float* w, int mode,         \
                            float* out) {                                                                         \
     return quantized_bag<QOps, 8, int32_t>(t, rows, dim, idx, n, off, bags, bag_size, w, mode, out);              \
+  }                                                                                                                \
+  int64_t quant_bag_u4_i64(const uint8_t* t, int64_t rows, int64_t dim, const int64_t* idx, int64_t n,           \
+                           const int64_t* off, int64_t bags, int64_t bag_size, const float* w, int mode,         \
+                           float* out) {                                                                         \
+    return quantized_bag<QOps, 4, int64_t>(t, rows, dim, idx, n, off, bags, bag_size, w, mode, out);              \
+  }                                                                                                                \
+  int64_t quant_bag_u4_i32(const uint8_t* t, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,           \
+                           const int32_t* off, int64_t bags, int64_t bag_size, const float* w, int mode,         \
+                           float* out) {                                                                         \
+    return quantized_bag<QOps, 4, int32_t>(t, rows, dim, idx, n, off, bags, bag_size, w, mode, out);              \
   }                                                                                                                \
   }
 

@@ -28,6 +28,14 @@ template <>
 struct QuantApi<8, int32_t> {
   static constexpr auto bag = jembed_quantized_bag_u8_i32;
 };
+template <>
+struct QuantApi<4, int64_t> {
+  static constexpr auto bag = jembed_quantized_bag_u4_i64;
+};
+template <>
+struct QuantApi<4, int32_t> {
+  static constexpr auto bag = jembed_quantized_bag_u4_i32;
+};
 
 int64_t row_bytes(int bits, int64_t dim) { return bits == 8 ? dim + 8 : dim / 2 + 4; }
 
@@ -260,12 +268,16 @@ void test_quant_bags(int variant, std::mt19937_64& rng) {
         for (bool fixed : {false, true}) {
           quant_case<8, int64_t>(variant, rng, dim, mode, weighted, fixed);
           quant_case<8, int32_t>(variant, rng, dim, mode, weighted, fixed);
+          quant_case<4, int64_t>(variant, rng, dim, mode, weighted, fixed);
+          quant_case<4, int32_t>(variant, rng, dim, mode, weighted, fixed);
         }
       }
     }
   }
   quant_refusals<8, int64_t>(variant);
   quant_refusals<8, int32_t>(variant);
+  quant_refusals<4, int64_t>(variant);
+  quant_refusals<4, int32_t>(variant);
   quant_hand_computed(variant);
 }
 

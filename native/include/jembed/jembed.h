@@ -280,6 +280,12 @@ int64_t jembed_quantized_bag_u8_i64(const uint8_t* table, int64_t num_rows, int6
 int64_t jembed_quantized_bag_u8_i32(const uint8_t* table, int64_t num_rows, int64_t dim, const int32_t* idx,
                                     int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
                                     const float* per_sample_weights, int mode, float* out);
+int64_t jembed_quantized_bag_u4_i64(const uint8_t* table, int64_t num_rows, int64_t dim, const int64_t* idx,
+                                    int64_t n, const int64_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out);
+int64_t jembed_quantized_bag_u4_i32(const uint8_t* table, int64_t num_rows, int64_t dim, const int32_t* idx,
+                                    int64_t n, const int32_t* offsets, int64_t num_bags, int64_t bag_size,
+                                    const float* per_sample_weights, int mode, float* out);
 
 #ifdef __cplusplus
 }

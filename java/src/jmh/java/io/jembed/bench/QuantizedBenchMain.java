@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 final class QuantizedBenchMain {
     private QuantizedBenchMain() {}
 
-    static final String[] FORMATS = {"float32", "quint8"};
+    static final String[] FORMATS = {"float32", "quint8", "quint4x2"};
     static final int[] DIMS = {64, 128, 256};
     static final String[] OPS = {"lookup", "bag"};
 

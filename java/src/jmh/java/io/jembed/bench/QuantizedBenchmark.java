@@ -33,15 +33,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Lookups in a table of 512 MB as float32 (the same rows stored as float32 or as PyTorch's 8-bit rows):
+ * Lookups in a table of 512 MB as float32 (the same rows stored as float32, or as PyTorch's 8-bit or 4-bit rows):
  * {@code op=lookup} gathers 4096 fresh random rows, {@code op=bag} sums 4096 bags of 20 fresh rows. {@code impl}:
  * jembed's native kernels on one thread ({@code jembed-1t}: the native backend's float32 or quantized lookup, into a
  * reused output) or on the default dispatch ({@code jembed}: what a user calls; large calls split among the helper
  * threads), or libtorch 2.10 on one intra-op thread ({@code libtorch-1t}:
  * {@code at::embedding} / {@code at::embedding_bag} for float32, FBGEMM's quantized kernels through
- * {@code quantized::embedding_bag_byte_rowwise_offsets} for 8-bit rows, with offsets {@code 0..4095} for the plain
- * lookup, which is what {@code quantized::embedding_byte} runs). Each invocation copies the next index set (a
- * {@code long[]}) into the implementation's one index tensor, inside the measured time.
+ * {@code quantized::embedding_bag_byte_rowwise_offsets} / {@code embedding_bag_4bit_rowwise_offsets} for quantized
+ * rows, with offsets {@code 0..4095} for the plain lookup, which is what {@code quantized::embedding_byte} runs).
+ * Each invocation copies the next index set (a {@code long[]}) into the implementation's one index tensor, inside the
+ * measured time.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,7 +54,7 @@ public class QuantizedBenchmark {
     @Param({"jembed-1t", "jembed", "libtorch-1t"})
     public String impl;
 
-    @Param({"float32", "quint8"})
+    @Param({"float32", "quint8", "quint4x2"})
     public String format;
 
     @Param({"64", "128", "256"})
@@ -75,7 +76,8 @@ public class QuantizedBenchmark {
         switch (format) {
             case "float32": return 4L * dim;
             case "quint8": return QuantizedDType.QUINT8.rowBytes(dim);
-            default: throw new IllegalArgumentException("format must be float32 or quint8, got " + format);
+            case "quint4x2": return QuantizedDType.QUINT4X2.rowBytes(dim);
+            default: throw new IllegalArgumentException("format must be float32, quint8 or quint4x2, got " + format);
         }
     }
 
@@ -96,7 +98,9 @@ public class QuantizedBenchmark {
         float[] values = Workload.randomValues((long) rows * dim, 7);
         Tensor weight = Torch.tensor(values, rows, dim);
         values = null;
-        QuantizedTable table = format.equals("float32") ? null : QuantizedTable.quantize(weight, QuantizedDType.QUINT8);
+        rowBytes(format, dim);
+        QuantizedTable table = format.equals("float32") ? null : QuantizedTable.quantize(weight,
+                format.equals("quint8") ? QuantizedDType.QUINT8 : QuantizedDType.QUINT4X2);
         if (impl.equals("libtorch-1t")) {
             Libtorch.configure(impl);
             org.bytedeco.pytorch.Tensor idx = Libtorch.longs(indices[0]);
@@ -129,7 +133,8 @@ public class QuantizedBenchmark {
                         new TensorOptions(torch.ScalarType.Byte), new MemoryFormatOptional());
                 packed.data_ptr_byte().put(bytes);
                 OperatorHandle rowwise = Dispatcher.singleton()
-                        .findSchemaOrThrow("quantized::embedding_bag_byte_rowwise_offsets", "");
+                        .findSchemaOrThrow(format.equals("quint8") ? "quantized::embedding_bag_byte_rowwise_offsets"
+                                : "quantized::embedding_bag_4bit_rowwise_offsets", "");
                 IValue packedValue = new IValue(packed);
                 IValue idxValue = new IValue(idx);
                 IValue offValue = new IValue(off);

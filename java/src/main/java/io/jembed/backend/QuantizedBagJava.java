@@ -4,6 +4,7 @@ import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.internal.Bags;
 import io.jembed.internal.EmbeddingChecks;
+import io.jembed.internal.HalfFloats;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
@@ -33,10 +34,11 @@ final class QuantizedBagJava {
 
     private static void held(Memory table, long rows, long dim, int bits, Tensor indices, Tensor offsets,
                              long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out) {
-        if (mode == EmbeddingBagMode.MAX || bits != 8
+        if (mode == EmbeddingBagMode.MAX || (bits != 8 && bits != 4) || (bits == 4 && dim % 2 != 0)
                 || out.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException("a quantized lookup takes 8-bit rows, mode sum or mean and a float32 "
-                    + "output; got " + bits + "-bit rows of dim " + dim + ", mode " + mode + ", output " + out.dtype());
+            throw new IllegalArgumentException("a quantized lookup takes 8-bit or 4-bit rows (an even dim for 4-bit), "
+                    + "mode sum or mean and a float32 output; got " + bits + "-bit rows of dim " + dim + ", mode "
+                    + mode + ", output " + out.dtype());
         }
         Memory idx = TensorInternals.memory(indices);
         boolean wide = indices.dtype() == DType.INT64;
@@ -87,13 +89,17 @@ final class QuantizedBagJava {
         return (table.getByte(row + j / 2) >> ((j & 1) * 4)) & 0x0F;
     }
 
-    /** The row's scale: float32 (8-bit rows), little-endian, at {@code at}. */
+    /** The row's scale: float32 (8-bit rows) or float16 (4-bit rows), little-endian, at {@code at}. */
     static float scale(Memory table, long at, int bits) {
-        return table.getFloat(at);
+        return bits == 8 ? table.getFloat(at) : float16At(table, at);
     }
 
     /** The row's bias, after its scale. */
     static float bias(Memory table, long at, int bits) {
-        return table.getFloat(at + 4);
+        return bits == 8 ? table.getFloat(at + 4) : float16At(table, at + 2);
+    }
+
+    private static float float16At(Memory table, long at) {
+        return HalfFloats.float16ToFloat((short) ((table.getByte(at) & 0xFF) | (table.getByte(at + 1) & 0xFF) << 8));
     }
 }

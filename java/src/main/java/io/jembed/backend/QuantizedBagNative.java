@@ -119,11 +119,20 @@ final class QuantizedBagNative {
             long target = out + from * dim * 4;
             long count = to - from;
             boolean wide = indexSize == 8;
-            long status = wide
-                    ? JembedNative.quantizedBagU8I64(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
-                            target)
-                    : JembedNative.quantizedBagU8I32(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
-                            target);
+            long status;
+            if (bits == 4) {
+                status = wide
+                        ? JembedNative.quantizedBagU4I64(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
+                                target)
+                        : JembedNative.quantizedBagU4I32(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
+                                target);
+            } else {
+                status = wide
+                        ? JembedNative.quantizedBagU8I64(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
+                                target)
+                        : JembedNative.quantizedBagU8I32(table, rows, dim, idx, n, off, count, bagSize, weights, mode,
+                                target);
+            }
             return status >= 0 ? status + shift : status;
         }
 
@@ -207,8 +216,9 @@ final class QuantizedBagNative {
                                       long bagSize, EmbeddingBagMode mode, Tensor perSampleWeights, Tensor out) {
         long numBags = out.dim() == 2 ? out.size(0) : -1;
         long n = indices.numel();
-        boolean ok = bits == 8 && mode != EmbeddingBagMode.MAX && rows >= 0 && dim >= 0
-                && table.byteSize() / Math.max(1, dim + 8) >= rows
+        long rowBytes = bits == 8 ? dim + 8 : dim / 2 + 4;
+        boolean ok = (bits == 8 || (bits == 4 && dim % 2 == 0)) && mode != EmbeddingBagMode.MAX && rows >= 0
+                && dim >= 0 && table.byteSize() / Math.max(1, rowBytes) >= rows
                 && out.dtype() == DType.FLOAT32 && numBags >= 0 && out.size(1) == dim
                 && (indices.dtype() == DType.INT64 || indices.dtype() == DType.INT32)
                 && (offsets == null
@@ -217,8 +227,9 @@ final class QuantizedBagNative {
                 && (perSampleWeights == null || (perSampleWeights.dtype() == DType.FLOAT32
                         && perSampleWeights.numel() == n && mode == EmbeddingBagMode.SUM));
         if (!ok) {
-            throw new IllegalArgumentException("a quantized lookup needs 8-bit rows, mode sum or mean, a float32 "
-                    + "output of (bags, " + dim + "), offsets of the indices' dtype (or fixed bags covering the "
+            throw new IllegalArgumentException("a quantized lookup needs 8-bit or 4-bit rows (an even dim), mode sum "
+                    + "or mean, a float32 output of (bags, " + dim + "), offsets of the indices' dtype (or fixed bags "
+                    + "covering the "
                     + "indices) and float32 per-sample weights of the indices' length with sum; got " + bits
                     + "-bit rows, mode " + mode + ", indices " + Arrays.toString(indices.shape()) + " "
                     + indices.dtype() + ", output " + Arrays.toString(out.shape()) + " " + out.dtype());

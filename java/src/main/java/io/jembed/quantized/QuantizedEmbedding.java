@@ -37,7 +37,8 @@ public class QuantizedEmbedding implements AutoCloseable {
      * Quantizes a float32 weight {@code (num_embeddings, embedding_dim)} into a module that owns the table.
      *
      * <p>PyTorch equivalent: {@code torch.ao.nn.quantized.Embedding} with the weight prepacked by
-     * {@code embedding_bag_byte_prepack} ({@code dtype=torch.quint8}).
+     * {@code embedding_bag_byte_prepack} ({@code dtype=torch.quint8}) or {@code embedding_bag_4bit_prepack}
+     * ({@code dtype=torch.quint4x2}).
      *
      * @throws IllegalArgumentException as {@link QuantizedTable#quantize}
      */

@@ -36,8 +36,9 @@ public final class QuantizedOps {
      * Row lookup: the dequantized rows named by {@code indices} (int32 or int64, any shape), as a float32 tensor of
      * shape {@code (*indices.shape, embedding_dim)}.
      *
-     * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_byte(packed_params, indices)} (the forward of
-     * {@code torch.ao.nn.quantized.Embedding}); its rows equal {@code embedding_bag_byte_unpack}'s bit for bit.
+     * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_byte(packed_params, indices)} /
+     * {@code embedding_4bit} (the forward of {@code torch.ao.nn.quantized.Embedding}); its rows equal the unpack
+     * operator's bit for bit.
      *
      * @throws IndexOutOfBoundsException naming the first index outside {@code [0, num_embeddings)} and its position
      */
@@ -103,8 +104,8 @@ public final class QuantizedOps {
      * ones are promoted to int64, as PyTorch does).
      *
      * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_bag_byte_rowwise_offsets(packed, input, offsets,
-     * mode=0, per_sample_weights=psw, include_last_offset=...)} (the forward of
-     * {@code torch.ao.nn.quantized.EmbeddingBag}).
+     * mode=0, per_sample_weights=psw, include_last_offset=...)} / {@code embedding_bag_4bit_rowwise_offsets} (the
+     * forward of {@code torch.ao.nn.quantized.EmbeddingBag}).
      *
      * @param mode SUM (PyTorch's quantized ops) or MEAN (the sum divided once by the bag's length; 0 for an empty
      *     bag); MAX is refused

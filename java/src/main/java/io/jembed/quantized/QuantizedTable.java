@@ -3,6 +3,7 @@ package io.jembed.quantized;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.internal.HalfFloats;
 import io.jembed.internal.QuantizedInternals;
 import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
@@ -17,17 +18,22 @@ import java.util.Arrays;
  * {@code scale * q + bias}.
  *
  * <p>PyTorch equivalent: the {@code uint8} tensor returned by {@code torch.ops.quantized.embedding_bag_byte_prepack}
- * (the packed weight of {@code torch.ao.nn.quantized.Embedding}/{@code EmbeddingBag}).
+ * or {@code embedding_bag_4bit_prepack} (the packed weight of {@code torch.ao.nn.quantized.Embedding}/
+ * {@code EmbeddingBag}).
  *
  * <p><b>Accuracy.</b> 8-bit rows: each element comes back within half a quantization step ({@code scale / 2}) of its
  * float value, plus {@code 1e-8} (FBGEMM's epsilon in {@code 255 / (range + 1e-8)}) and float rounding; rows whose
  * range is below about {@code 5e-6} lose more to that epsilon (their codes never reach 255, see the README).
- * Constant rows come back exactly.
+ * Constant rows come back exactly. 4-bit rows: half a step as well, plus what float16 costs them: the bias is the
+ * minimum rounded to float16 (elements just above it may fall below code 0's reach), and the scale is rounded to
+ * float16 too (code 15 may fall short of the maximum); a constant row comes back exactly only if float16 holds its
+ * value, otherwise within the tiny scale left by the bias's rounding.
  *
  * <p><b>Rows jembed refuses to quantize.</b> A row holding NaN or an infinity, or whose range
  * {@code max - min} overflows float32, has no meaningful scale (PyTorch stores a scale of infinity, or codes a NaN
  * as 0, and such rows dequantize to NaN); {@link #quantize} throws {@link IllegalArgumentException} naming the row,
- * the column and the value, and nothing is allocated.
+ * the column and the value, and nothing is allocated. 4-bit rows must also have a minimum and a step
+ * {@code (max - min) / 15} that float16 holds (below 65520), and an even {@code embedding_dim}, as PyTorch requires.
  *
  * <p><b>Ownership and thread safety.</b> The bytes are off-heap and owned by this table: {@link #close()} frees them
  * (waiting for lookups that are running on other threads), later use throws {@link IllegalStateException}. The
@@ -71,20 +77,18 @@ public final class QuantizedTable implements AutoCloseable {
      * Quantizes a float32 table row by row, as PyTorch's prepack does, bit for bit.
      *
      * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_bag_byte_prepack(weight)} for
-     * {@link QuantizedDType#QUINT8}.
+     * {@link QuantizedDType#QUINT8}, {@code embedding_bag_4bit_prepack(weight)} for {@link QuantizedDType#QUINT4X2}.
      *
      * @param weight a 2-D float32 tensor {@code (num_embeddings, embedding_dim)}, not modified
      * @throws IllegalArgumentException if the weight is not 2-D float32, or a row holds NaN or an infinity, or its
-     *     range overflows float32 (naming the row and the value)
+     *     range overflows float32, or (4-bit) the dim is odd or a row's minimum or step does not fit float16 (naming
+     *     the row and the value)
      * @throws IllegalStateException if the weight has been closed
      */
     public static QuantizedTable quantize(Tensor weight, QuantizedDType dtype) {
         if (dtype == null) {
-            throw new IllegalArgumentException("dtype must be torch.quint8 (QuantizedDType.QUINT8), got null");
-        }
-        if (dtype != QuantizedDType.QUINT8) {
-            throw new IllegalArgumentException("quantizing to " + dtype + " is not supported; use "
-                    + QuantizedDType.QUINT8);
+            throw new IllegalArgumentException("dtype must be torch.quint8 or torch.quint4x2 (QuantizedDType), got "
+                    + "null");
         }
         checkWeight(weight, dtype);
         MemoryGuard guard = TensorInternals.guard(weight);
@@ -106,6 +110,10 @@ public final class QuantizedTable implements AutoCloseable {
             throw new IllegalArgumentException(dtype.prepackOp() + " needs a 2-D float32 weight (num_embeddings, "
                     + "embedding_dim), got shape " + Arrays.toString(weight.shape()) + " of " + weight.dtype());
         }
+        if (dtype == QuantizedDType.QUINT4X2 && weight.size(1) % 2 != 0) {
+            throw new IllegalArgumentException("qembeddingbag_4bit_prepack only works for the number of columns a "
+                    + "multiple of 2: embedding_dim is " + weight.size(1));
+        }
         if (weight.size(1) > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("embedding_dim " + weight.size(1) + " is larger than "
                     + (Integer.MAX_VALUE - 16) + ", the widest row jembed quantizes");
@@ -120,7 +128,7 @@ public final class QuantizedTable implements AutoCloseable {
         // Every row is checked before anything is allocated: a refused table costs no memory.
         for (long r = 0; r < rows; r++) {
             source.copyToArray(4 * r * dim, x, 0, dim);
-            checkRow(x, r);
+            checkRow(x, r, dtype);
         }
         long rowBytes = dtype.rowBytes(dim);
         long bytes;
@@ -135,7 +143,11 @@ public final class QuantizedTable implements AutoCloseable {
             float[] minMax = new float[2];
             for (long r = 0; r < rows; r++) {
                 source.copyToArray(4 * r * dim, x, 0, dim);
-                RowwiseQuantizer.quantize8(x, dim, row, minMax);
+                if (dtype == QuantizedDType.QUINT8) {
+                    RowwiseQuantizer.quantize8(x, dim, row, minMax);
+                } else {
+                    RowwiseQuantizer.quantize4(x, dim, row, minMax);
+                }
                 memory.copyFromBytes(row, 0, row.length, r * rowBytes);
             }
             return new QuantizedTable(memory, rows, dim, dtype);
@@ -145,8 +157,11 @@ public final class QuantizedTable implements AutoCloseable {
         }
     }
 
-    /** The refusal policy: finite values and a finite range. */
-    private static void checkRow(float[] x, long r) {
+    /**
+     * The refusal policy: finite values and a finite range; for 4-bit rows also a minimum and a step
+     * {@code (max - min) / 15} that fit float16 (beyond 65504 they round to infinity and the row dequantizes to NaN).
+     */
+    private static void checkRow(float[] x, long r, QuantizedDType dtype) {
         float min = Float.POSITIVE_INFINITY;
         float max = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < x.length; c++) {
@@ -162,13 +177,29 @@ public final class QuantizedTable implements AutoCloseable {
             throw new IllegalArgumentException("row " + r + " spans " + min + " to " + max + ", a range that "
                     + "overflows float32: its scale would be infinite and the row would dequantize to NaN");
         }
+        if (dtype == QuantizedDType.QUINT4X2 && x.length > 0) {
+            float bias = HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(min));
+            if (Float.isInfinite(bias)) {
+                throw new IllegalArgumentException("row " + r + " has minimum " + min + ", which float16 cannot hold "
+                        + "(|min| >= 65520 rounds to infinity): a 4-bit row keeps its bias in float16, and this one "
+                        + "would dequantize to NaN");
+            }
+            float step = (max - bias) / 15f;
+            if (Float.isInfinite(HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(step)))) {
+                throw new IllegalArgumentException("row " + r + " spans " + min + " to " + max + ": its step "
+                        + "(max - min) / 15 = " + step + " does not fit float16 (>= 65520), where a 4-bit row keeps "
+                        + "its "
+                        + "scale; the row would dequantize to NaN");
+            }
+        }
     }
 
     /**
      * A table around prepacked bytes, e.g. those of a tensor PyTorch's prepack returned
      * ({@code packed.numpy().tobytes()}, shape {@code (numRows, rowBytes)}). The bytes are copied.
      *
-     * @param rowBytes bytes per row: {@code embedding_dim + 8} for {@link QuantizedDType#QUINT8}
+     * @param rowBytes bytes per row: {@code embedding_dim + 8} for {@link QuantizedDType#QUINT8},
+     *     {@code embedding_dim / 2 + 4} for {@link QuantizedDType#QUINT4X2}
      * @throws IllegalArgumentException if the sizes do not match the array, or rows are too short for their scale
      *     and bias
      */
@@ -193,9 +224,11 @@ public final class QuantizedTable implements AutoCloseable {
     }
 
     /**
-     * The float32 table the codes stand for: element {@code (r, c)} is {@code fma(q, scale, bias)} in float32.
+     * The float32 table the codes stand for: element {@code (r, c)} is {@code fma(q, scale, bias)} in float32 (scale
+     * and bias widened from float16 for 4-bit rows).
      *
-     * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_bag_byte_unpack(packed)}.
+     * <p>PyTorch equivalent: {@code torch.ops.quantized.embedding_bag_byte_unpack(packed)} /
+     * {@code embedding_bag_4bit_unpack(packed)}.
      */
     public Tensor dequantize() {
         MemoryGuard guard = MemoryGuard.enter(memory);
@@ -209,7 +242,11 @@ public final class QuantizedTable implements AutoCloseable {
             float[] values = new float[(int) dim];
             for (long r = 0; r < rows; r++) {
                 memory.copyToBytes(r * rowBytes, row, 0, row.length);
-                RowwiseQuantizer.dequantize8(row, (int) dim, values);
+                if (dtype == QuantizedDType.QUINT8) {
+                    RowwiseQuantizer.dequantize8(row, (int) dim, values);
+                } else {
+                    RowwiseQuantizer.dequantize4(row, (int) dim, values);
+                }
                 target.copyFromArray(values, 0, values.length, 4 * r * dim);
             }
             return out;
@@ -280,7 +317,13 @@ public final class QuantizedTable implements AutoCloseable {
         }
         MemoryGuard guard = MemoryGuard.enter(memory);
         try {
-            return memory.getFloat(r * rowBytes + dtype.codeBytes(dim) + 4L * which);
+            long at = r * rowBytes + dtype.codeBytes(dim);
+            if (dtype == QuantizedDType.QUINT8) {
+                return memory.getFloat(at + 4L * which);
+            }
+            long h = at + 2L * which;
+            short bits = (short) ((memory.getByte(h) & 0xFF) | (memory.getByte(h + 1) & 0xFF) << 8);
+            return HalfFloats.float16ToFloat(bits);
         } finally {
             guard.exit();
         }

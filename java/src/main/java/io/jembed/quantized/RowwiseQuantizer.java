@@ -1,5 +1,7 @@
 package io.jembed.quantized;
 
+import io.jembed.internal.HalfFloats;
+
 /**
  * The arithmetic of PyTorch's row-wise prepack and unpack, bit for bit: FBGEMM's {@code QuantUtilsAvx2.cc}
  * ({@code FloatOrHalfToFused8BitRowwiseQuantizedSBFloatAvx2}), which is what libtorch runs on x86. One row at a time,
@@ -73,6 +75,57 @@ final class RowwiseQuantizer {
         for (int c = 0; c < dim; c++) {
             out[c] = Math.fma((float) (row[c] & 0xFF), scale, bias);
         }
+    }
+
+    /**
+     * {@code embedding_bag_4bit_prepack} of one row (FBGEMM's {@code FloatOrHalfToFusedNBitRowwiseQuantizedSBHalfAvx2},
+     * bit rate 4): the bias is the row's minimum rounded to float16 first; the scale is {@code (max - bias) / 15}
+     * (1 for a constant row) rounded to float16, replaced by 1 if that is 0 or its inverse overflows; the codes are
+     * {@code clamp(rint((x - bias) * (1 / scale)), 0, 15)}, two a byte, element {@code c} in the low nibble of byte
+     * {@code c / 2} when {@code c} is even; then scale and bias as little-endian float16. {@code dim} is even, and the
+     * caller has checked that the bias and the scale fit float16.
+     */
+    static void quantize4(float[] x, int dim, byte[] row, float[] minMax) {
+        minMax(x, dim, minMax);
+        short biasHalf = HalfFloats.floatToFloat16(minMax[0]);
+        float min = HalfFloats.float16ToFloat(biasHalf);
+        float range = minMax[1] - min;
+        float scale = HalfFloats.float16ToFloat(HalfFloats.floatToFloat16(range == 0 ? 1f : range / 15f));
+        if (scale == 0) {
+            scale = 1f;
+        }
+        float inverse = 1f / scale;
+        if (Float.isInfinite(inverse)) {
+            scale = 1f;
+            inverse = 1f;
+        }
+        int codeBytes = dim / 2;
+        java.util.Arrays.fill(row, 0, codeBytes, (byte) 0);
+        for (int c = 0; c < dim; c++) {
+            int q = (int) Math.max(0, Math.min(15, Math.rint((x[c] - min) * inverse)));
+            row[c >> 1] |= (byte) (q << ((c & 1) * 4));
+        }
+        putShort(row, codeBytes, HalfFloats.floatToFloat16(scale));
+        putShort(row, codeBytes + 2, biasHalf);
+    }
+
+    /** {@code embedding_bag_4bit_unpack} of one row: {@code fma(scale, q, bias)}, scale and bias widened exactly. */
+    static void dequantize4(byte[] row, int dim, float[] out) {
+        int codeBytes = dim / 2;
+        float scale = HalfFloats.float16ToFloat(getShort(row, codeBytes));
+        float bias = HalfFloats.float16ToFloat(getShort(row, codeBytes + 2));
+        for (int c = 0; c < dim; c++) {
+            out[c] = Math.fma(scale, (float) ((row[c >> 1] >> ((c & 1) * 4)) & 0x0F), bias);
+        }
+    }
+
+    static void putShort(byte[] row, int at, short value) {
+        row[at] = (byte) value;
+        row[at + 1] = (byte) (value >>> 8);
+    }
+
+    static short getShort(byte[] row, int at) {
+        return (short) ((row[at] & 0xFF) | (row[at + 1] & 0xFF) << 8);
     }
 
     static void putFloat(byte[] row, int at, float value) {

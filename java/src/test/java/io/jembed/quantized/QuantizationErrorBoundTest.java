@@ -69,7 +69,62 @@ class QuantizationErrorBoundTest {
     }
 
     /** The layouts measured below, with the mean cosine each must at least keep. */
-    private static final QuantizedDType[] MEASURED = {QuantizedDType.QUINT8};
+    private static final QuantizedDType[] MEASURED = {QuantizedDType.QUINT8, QuantizedDType.QUINT4X2};
+
+    /**
+     * 4-bit rows: half a step, plus what float16 costs: the bias is the minimum rounded to float16 (elements near the
+     * minimum may sit below it by that rounding, and code 0 cannot reach them), and the scale is rounded to float16
+     * too (the top code 15 may fall short of the maximum by 15 times that rounding):
+     *
+     * <pre>
+     *   |lookup - x| <= scale / 2 * (1 + 1e-3) + |bias - min| + 15 * max(0, (max - bias) / 15 - scale) + 2 ulp
+     * </pre>
+     */
+    @Test
+    void fourBitElementsAreWithinHalfAStepPlusTheFloat16Roundings() {
+        SplittableRandom rng = new SplittableRandom(0x4B17_B0DL);
+        for (int c = 0; c < 200; c++) {
+            int rows = 1 + rng.nextInt(30);
+            int dim = 2 * (1 + rng.nextInt(70));
+            float[] w = new float[rows * dim];
+            for (int r = 0; r < rows; r++) {
+                double center = rng.nextGaussian() * 10;
+                double spread = Math.exp(rng.nextGaussian() * 2);
+                for (int j = 0; j < dim; j++) {
+                    w[r * dim + j] = (float) (center + spread * rng.nextGaussian());
+                }
+            }
+            try (Tensor weight = Torch.tensor(w, rows, dim);
+                 QuantizedTable table = QuantizedTable.quantize(weight, QuantizedDType.QUINT4X2);
+                 Tensor back = table.dequantize();
+                 Tensor idx = Torch.arange(rows, DType.INT64);
+                 Tensor looked = QuantizedOps.embedding(table, idx)) {
+                float[] d = back.toFloatArray();
+                float[] l = looked.toFloatArray();
+                for (int r = 0; r < rows; r++) {
+                    float min = Float.POSITIVE_INFINITY;
+                    float max = Float.NEGATIVE_INFINITY;
+                    float maxAbs = 0;
+                    for (int j = 0; j < dim; j++) {
+                        min = Math.min(min, w[r * dim + j]);
+                        max = Math.max(max, w[r * dim + j]);
+                        maxAbs = Math.max(maxAbs, Math.abs(w[r * dim + j]));
+                    }
+                    double s = table.scale(r);
+                    double m = table.bias(r);
+                    double bound = s / 2 * (1 + 1e-3) + Math.abs(m - min) + 15 * Math.max(0, (max - m) / 15 - s)
+                            + 2 * Math.ulp(Math.max(maxAbs, (float) Math.abs(m)));
+                    for (int j = 0; j < dim; j++) {
+                        int k = r * dim + j;
+                        if (Math.abs((double) d[k] - w[k]) > bound || Float.compare(d[k], l[k]) != 0) {
+                            fail("case " + c + " row " + r + " column " + j + ": " + w[k] + " came back as " + d[k]
+                                    + " (lookup " + l[k] + "), bound " + bound + " (scale " + s + ", bias " + m + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /** Measured on a 100,000 x 128 N(0, 1) table: printed for the README, and held to loose sanity limits. */
     @Test

@@ -302,4 +302,60 @@ class QuantizedTableTest {
             }
         }
     }
+
+    @Test
+    void fourBitRowsAreNibblesLowFirstThenFloat16ScaleAndBias() {
+        // min 0, max 15: bias 0, scale 15 / 15 = 1 (0x3C00), codes the values themselves.
+        try (Tensor w = Torch.tensor(new float[] {0, 15, 1, 2}, 1, 4);
+             QuantizedTable t = QuantizedTable.quantize(w, QuantizedDType.QUINT4X2);
+             Tensor back = t.dequantize()) {
+            assertArrayEquals(new byte[] {(byte) 0xF0, 0x21, 0x00, 0x3C, 0x00, 0x00}, t.toByteArray());
+            assertArrayEquals(new long[] {1, 6}, t.packedShape());
+            assertEquals(1f, t.scale(0));
+            assertEquals(0f, t.bias(0));
+            assertArrayEquals(new float[] {0, 15, 1, 2}, back.toFloatArray());
+        }
+    }
+
+    /**
+     * Pitfall: a 4-bit row keeps its bias in float16. A constant row whose value float16 holds comes back exactly
+     * (scale 1, codes 0); otherwise the bias is the value rounded to float16 and the range left over, tiny but not 0,
+     * gets a subnormal float16 scale, with which the codes bring the value back to within that scale (FBGEMM's
+     * arithmetic; the prepack test compares such rows' bytes with libtorch's).
+     */
+    @Test
+    void aConstantFourBitRowComesBackWithinItsFloat16Rounding() {
+        try (Tensor w = Torch.tensor(new float[] {0.5f, 0.5f, 0.1f, 0.1f}, 2, 2);
+             QuantizedTable t = QuantizedTable.quantize(w, QuantizedDType.QUINT4X2);
+             Tensor back = t.dequantize()) {
+            float[] b = back.toFloatArray();
+            assertEquals(1f, t.scale(0));
+            assertEquals(0.5f, b[0]);
+            assertEquals(0.5f, b[1]);
+            assertEquals(0.0999755859375f, t.bias(1), "0.1 rounded to float16");
+            float scale = t.scale(1);
+            assertTrue(scale > 0 && scale < 0x1p-14f, "a subnormal float16 scale, got " + scale);
+            assertEquals(0.1f, b[2], scale);
+            assertEquals(b[2], b[3]);
+        }
+    }
+
+    @Test
+    void fourBitRowsBeyondFloat16AreRefused() {
+        try (Tensor big = Torch.tensor(new float[] {70000f, 70001f}, 1, 2);
+             Tensor wide = Torch.tensor(new float[] {0f, 1e6f}, 1, 2);
+             Tensor odd = Torch.tensor(new float[] {1, 2, 3}, 1, 3)) {
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> QuantizedTable.quantize(big, QuantizedDType.QUINT4X2)).getMessage()
+                    .contains("row 0 has minimum 70000.0, which float16 cannot hold"));
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> QuantizedTable.quantize(wide, QuantizedDType.QUINT4X2)).getMessage()
+                    .contains("does not fit float16"));
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> QuantizedTable.quantize(odd, QuantizedDType.QUINT4X2)).getMessage()
+                    .contains("a multiple of 2: embedding_dim is 3"));
+            // The same rows are fine as 8-bit rows (float32 scale and bias).
+            QuantizedTable.quantize(big, QuantizedDType.QUINT8).close();
+        }
+    }
 }

@@ -44,6 +44,98 @@ final class LibtorchQuantized {
         }
     }
 
+    /** {@code torch.ops.quantized.embedding_bag_4bit_prepack(weight, False, 200, 0.16)}: the defaults, pushed. */
+    static Packed fourBitPrepack(Tensor weight) {
+        synchronized (Libtorch.class) {
+            Libtorch.threads();
+            try (PointerScope scope = new PointerScope()) {
+                IValueVector stack = stack(new IValue(Libtorch.toLibtorch(weight)), new IValue(false), new IValue(200L),
+                        new IValue(0.16));
+                call("quantized::embedding_bag_4bit_prepack", stack);
+                return packed(stack.get(0).toTensor());
+            }
+        }
+    }
+
+    /** {@code torch.ops.quantized.embedding_bag_4bit_unpack(packed)}. */
+    static Tensor fourBitUnpack(Packed packed) {
+        synchronized (Libtorch.class) {
+            try (PointerScope scope = new PointerScope()) {
+                IValueVector stack = stack(new IValue(bytes(packed)));
+                call("quantized::embedding_bag_4bit_unpack", stack);
+                return Libtorch.toJembed(stack.get(0).toTensor());
+            }
+        }
+    }
+
+    /** As {@link #byteRowwiseOffsets}, for 4-bit rows: {@code embedding_bag_4bit_rowwise_offsets}. */
+    static Tensor fourBitRowwiseOffsets(Packed packed, Tensor indices, Tensor offsets, long mode,
+                                        Tensor perSampleWeights, boolean includeLastOffset) {
+        synchronized (Libtorch.class) {
+            try (PointerScope scope = new PointerScope()) {
+                IValueVector stack = stack(new IValue(bytes(packed)), new IValue(Libtorch.toLibtorch(indices)),
+                        offsets == null ? new IValue() : new IValue(Libtorch.toLibtorch(offsets)),
+                        new IValue(false), new IValue(mode), new IValue(false),
+                        perSampleWeights == null ? new IValue() : new IValue(Libtorch.toLibtorch(perSampleWeights)),
+                        new IValue(), new IValue(includeLastOffset));
+                call("quantized::embedding_bag_4bit_rowwise_offsets", stack);
+                return Libtorch.toJembed(stack.get(0).toTensor());
+            }
+        }
+    }
+
+    /**
+     * The 4-bit path of {@code torch.ao.nn.quantized.Embedding(dtype=torch.quint4x2)}: {@code quantize_per_channel(...,
+     * torch.quint4x2)}, {@code embedding_bag_prepack}, {@code embedding_4bit(packed, indices, False)}. The bytes are
+     * rebuilt as {@code embedding_bag_prepack} writes them: the packed codes, then per row {@code Half(scale)} and
+     * {@code Half(zero_point * scale * -1)}.
+     */
+    static TorchBindLookup embedding4bit(Tensor weight, Tensor scales, Tensor zeroPoints, Tensor indices) {
+        synchronized (Libtorch.class) {
+            try (PointerScope scope = new PointerScope()) {
+                org.bytedeco.pytorch.Tensor q = torch.quantize_per_channel(Libtorch.toLibtorch(weight),
+                        Libtorch.toLibtorch(scales), Libtorch.toLibtorch(zeroPoints), 0, torch.ScalarType.QUInt4x2);
+                IValueVector prepack = stack(new IValue(q));
+                call("quantized::embedding_bag_prepack", prepack);
+                IValueVector lookup = stack(prepack.get(0), new IValue(Libtorch.toLibtorch(indices)),
+                        new IValue(false));
+                call("quantized::embedding_4bit", lookup);
+                Tensor out = Libtorch.toJembed(lookup.get(0).toTensor());
+
+                int rows = Math.toIntExact(weight.size(0));
+                int dim = Math.toIntExact(weight.size(1));
+                // int_repr of a quint4x2 tensor: its packed bytes (rows x dim / 2) or one code a byte (rows x dim),
+                // whatever its shape says; the element count tells which.
+                org.bytedeco.pytorch.Tensor codes = q.int_repr().contiguous();
+                int codeCols = Math.toIntExact(codes.numel() / Math.max(1, rows));
+                byte[] raw = new byte[rows * codeCols];
+                if (raw.length > 0) {
+                    codes.data_ptr_byte().get(raw);
+                }
+                float[] s = new float[rows];
+                float[] z = new float[rows];
+                q.q_per_channel_scales().to(torch.ScalarType.Float).contiguous().data_ptr_float().get(s);
+                q.q_per_channel_zero_points().to(torch.ScalarType.Float).contiguous().data_ptr_float().get(z);
+                int rowBytes = dim / 2 + 4;
+                byte[] bytes = new byte[rows * rowBytes];
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int r = 0; r < rows; r++) {
+                    b.position(r * rowBytes);
+                    if (codeCols == dim / 2) {
+                        b.put(raw, r * codeCols, codeCols);
+                    } else {
+                        for (int c = 0; c < dim; c += 2) {
+                            b.put((byte) (raw[r * codeCols + c] & 0x0F | (raw[r * codeCols + c + 1] & 0x0F) << 4));
+                        }
+                    }
+                    b.putShort(io.jembed.internal.HalfFloats.floatToFloat16(s[r]));
+                    b.putShort(io.jembed.internal.HalfFloats.floatToFloat16(z[r] * s[r] * -1f));
+                }
+                return new TorchBindLookup(new Packed(bytes, rows, rowBytes), out);
+            }
+        }
+    }
+
     /** {@code torch.ops.quantized.embedding_bag_byte_unpack(packed)}. */
     static Tensor byteUnpack(Packed packed) {
         synchronized (Libtorch.class) {

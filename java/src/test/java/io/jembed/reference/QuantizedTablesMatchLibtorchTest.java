@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
 class QuantizedTablesMatchLibtorchTest {
     /** A row layout, and libtorch's operators for it. */
     enum Format {
-        BYTE(QuantizedDType.QUINT8);
+        BYTE(QuantizedDType.QUINT8),
+        FOUR_BIT(QuantizedDType.QUINT4X2);
 
         final QuantizedDType dtype;
 
@@ -43,21 +44,25 @@ class QuantizedTablesMatchLibtorchTest {
         }
 
         LibtorchQuantized.Packed prepack(Tensor weight) {
-            return LibtorchQuantized.bytePrepack(weight);
+            return this == BYTE ? LibtorchQuantized.bytePrepack(weight) : LibtorchQuantized.fourBitPrepack(weight);
         }
 
         Tensor unpack(LibtorchQuantized.Packed packed) {
-            return LibtorchQuantized.byteUnpack(packed);
+            return this == BYTE ? LibtorchQuantized.byteUnpack(packed) : LibtorchQuantized.fourBitUnpack(packed);
         }
 
         Tensor rowwiseOffsets(LibtorchQuantized.Packed packed, Tensor indices, Tensor offsets, long mode,
                               Tensor perSampleWeights, boolean includeLastOffset) {
-            return LibtorchQuantized.byteRowwiseOffsets(packed, indices, offsets, mode, perSampleWeights,
-                    includeLastOffset);
+            return this == BYTE
+                    ? LibtorchQuantized.byteRowwiseOffsets(packed, indices, offsets, mode, perSampleWeights,
+                            includeLastOffset)
+                    : LibtorchQuantized.fourBitRowwiseOffsets(packed, indices, offsets, mode, perSampleWeights,
+                            includeLastOffset);
         }
 
         LibtorchQuantized.TorchBindLookup embedding(Tensor weight, Tensor scales, Tensor zeroPoints, Tensor indices) {
-            return LibtorchQuantized.embeddingByte(weight, scales, zeroPoints, indices);
+            return this == BYTE ? LibtorchQuantized.embeddingByte(weight, scales, zeroPoints, indices)
+                    : LibtorchQuantized.embedding4bit(weight, scales, zeroPoints, indices);
         }
 
         /** The largest code. */
@@ -357,8 +362,13 @@ class QuantizedTablesMatchLibtorchTest {
     }
 
     private static void putScaleBias(java.nio.ByteBuffer b, Format format, float scale, float bias) {
-        b.putFloat(scale);
-        b.putFloat(bias);
+        if (format == Format.BYTE) {
+            b.putFloat(scale);
+            b.putFloat(bias);
+        } else {
+            b.putShort(io.jembed.internal.HalfFloats.floatToFloat16(scale));
+            b.putShort(io.jembed.internal.HalfFloats.floatToFloat16(bias));
+        }
     }
 
     private static Tensor typed(long[] values, DType dtype, long[] shape) {

@@ -138,6 +138,16 @@ final class QuantizedBadInputs {
                         QuantizedDType.QUINT8));
         add(rows, "quantize: null dtype", IllegalArgumentException.class, "got null",
                 f -> QuantizedTable.quantize(f.weight, null));
+        add(rows, "quantize: 4-bit rows of an odd embedding_dim", IllegalArgumentException.class,
+                "qembeddingbag_4bit_prepack only works for the number of columns a multiple of 2: embedding_dim is 3",
+                f -> QuantizedTable.quantize(Torch.tensor(new float[] {1, 2, 3}, 1, 3), QuantizedDType.QUINT4X2));
+        add(rows, "quantize: a 4-bit row whose minimum float16 cannot hold", IllegalArgumentException.class,
+                "row 1 has minimum -70000.0, which float16 cannot hold",
+                f -> QuantizedTable.quantize(Torch.tensor(new float[] {1, 2, -70000, 4}, 2, 2),
+                        QuantizedDType.QUINT4X2));
+        add(rows, "fromPrepacked: 4-bit rows too short for the scale and bias", IllegalArgumentException.class,
+                "rows of at least 4 bytes",
+                f -> QuantizedTable.fromPrepacked(new byte[3], 1, 3, QuantizedDType.QUINT4X2));
         add(rows, "fromPrepacked: bytes that are not whole rows", IllegalArgumentException.class,
                 "23 bytes are not 2 rows of 12 bytes",
                 f -> QuantizedTable.fromPrepacked(new byte[23], 2, 12, QuantizedDType.QUINT8));

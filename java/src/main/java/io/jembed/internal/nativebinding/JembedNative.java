@@ -303,4 +303,18 @@ public final class JembedNative {
                                                 @Cast("const int32_t*") long offsets, long numBags, long bagSize,
                                                 @Cast("const float*") long perSampleWeights, int mode,
                                                 @Cast("float*") long out);
+
+    @Name("jembed_quantized_bag_u4_i64")
+    public static native long quantizedBagU4I64(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int64_t*") long idx, long n,
+                                                @Cast("const int64_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
+
+    @Name("jembed_quantized_bag_u4_i32")
+    public static native long quantizedBagU4I32(@Cast("const uint8_t*") long table, long numRows, long dim,
+                                                @Cast("const int32_t*") long idx, long n,
+                                                @Cast("const int32_t*") long offsets, long numBags, long bagSize,
+                                                @Cast("const float*") long perSampleWeights, int mode,
+                                                @Cast("float*") long out);
 }
