@@ -61,7 +61,7 @@ public final class Npy {
      *
      * @throws IllegalArgumentException if the data would need converting (float16, the other byte order, Fortran
      *     order): the message says which; {@link #load} converts while it reads
-     * @throws MalformedFileException if the header is bad or the file shorter than it says
+     * @throws io.jembed.io.MalformedFileException if the header is bad or the file shorter than it says
      */
     public static Tensor map(Path file) throws IOException {
         NpyHeader header;
@@ -70,7 +70,7 @@ public final class Npy {
         }
         if (!header.mappable()) {
             String why = header.fortranOrder() ? "it is in Fortran order"
-                    : header.byteOrder() != java.nio.ByteOrder.nativeOrder() ? "its byte order is not this machine's"
+                    : header.byteOrder() != ByteOrder.nativeOrder() ? "its byte order is not this machine's"
                     : "its elements (" + header.descr() + ") are not stored as jembed holds them";
             throw new IllegalArgumentException(file + ": the array cannot be mapped as it is: " + why
                     + "; Npy.load reads it into memory, converting it");
