@@ -50,6 +50,7 @@ public final class BenchMain {
         boolean full = false;
         boolean bagsOnly = false;
         boolean precision = false;
+        boolean resume = false;
         int forks = 0;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
@@ -72,10 +73,11 @@ public final class BenchMain {
                     return;
                 }
                 case "--forks": forks = Integer.parseInt(args[++i]); break;
+                case "--resume": resume = true; break;
                 case "--out": out = Paths.get(args[++i]); break;
                 default: throw new IllegalArgumentException(
                         "usage: BenchMain --quick|--full|--bags|--mapped|--precision|--quantized [--forks N] "
-                                + "[--out DIR]");
+                                + "[--out DIR] [--resume]");
             }
         }
         if (precision) {
@@ -91,9 +93,11 @@ public final class BenchMain {
         if (bagsOnly) {
             // The EmbeddingBag suite alone, by default on 3 forks (the machine is shared: compare within one run).
             int bagForks = forks > 0 ? forks : 3;
-            List<RunResult> results = runBags(true, bagForks, out);
-            String command = "scripts/bench --bags" + (forks > 0 ? " --forks " + forks : "");
-            Report report = new Report(results, command, before, MachineInfo.now());
+            Parts parts = new Parts(out, resume);
+            runBags(true, bagForks, parts);
+            String command = "scripts/bench --bags" + (forks > 0 ? " --forks " + forks : "")
+                    + (resume ? " --resume" : "");
+            Report report = new Report(parts.rows, command, before, MachineInfo.now(), parts.earlier);
             Files.writeString(out.resolve("report.md"), report.markdown());
             System.out.printf(Locale.ROOT, "report written to %s%n", out.resolve("report.md"));
             return;
@@ -126,7 +130,8 @@ public final class BenchMain {
                     .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
         }
         // The backward and renorm shapes are the issue's (100k x 128, batch 4096) whatever the mode.
-        List<RunResult> results = new ArrayList<>(new Runner(options.build()).run());
+        Parts parts = new Parts(out, resume);
+        parts.run("results.json", () -> new Runner(options.build()).run());
         // float64 lookups: the batches that read many rows, by the implementations that matter for the choice.
         ChainedOptionsBuilder wide = new OptionsBuilder()
                 .include(ForwardBenchmark.class.getSimpleName())
@@ -137,21 +142,24 @@ public final class BenchMain {
                 .addProfiler(GCProfiler.class)
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
                 .forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(full ? 1000 : 500))
-                .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500));
-        results.addAll(new Runner(wide.resultFormat(ResultFormatType.JSON)
-                .result(out.resolve("results-float64.json").toString()).build()).run());
+                .measurementIterations(3).measurementTime(TimeValue.milliseconds(full ? 1000 : 500))
+                .resultFormat(ResultFormatType.JSON).result(out.resolve("results-float64.json").toString());
+        parts.run("results-float64.json", () -> new Runner(wide.build()).run());
         // The serving path (issue 13): small lookups from cached tables, three forks each, since its goals are read
         // from the fork minimums; then two threads on one shared table.
-        results.addAll(new Runner(serving(full).threads(1).resultFormat(ResultFormatType.JSON)
-                .result(out.resolve("results-serving.json").toString()).build()).run());
-        results.addAll(new Runner(serving(false).threads(2).param("impl", "tensor", "long[]", "arraycopy-long[]")
+        Path servingFile = out.resolve("results-serving.json");
+        ChainedOptionsBuilder servingOptions = serving(full);
+        parts.run(servingFile.getFileName().toString(), () -> new Runner(servingOptions.threads(1)
+                .resultFormat(ResultFormatType.JSON).result(servingFile.toString()).build()).run());
+        Path twoThreadsFile = out.resolve("results-serving-2threads.json");
+        parts.run(twoThreadsFile.getFileName().toString(), () -> new Runner(serving(false).threads(2)
+                .param("impl", "tensor", "long[]", "arraycopy-long[]")
                 .param("table", "L1").param("dim", "16").param("batch", "8", "64")
-                .resultFormat(ResultFormatType.JSON)
-                .result(out.resolve("results-serving-2threads.json").toString()).build()).run());
-        results.addAll(runBags(full, Math.max(1, forks), out));
+                .resultFormat(ResultFormatType.JSON).result(twoThreadsFile.toString()).build()).run());
+        runBags(full, Math.max(1, forks), parts);
         MachineInfo after = MachineInfo.now();
-        String command = "scripts/bench " + (full ? "--full" : "--quick");
-        Report report = new Report(results, command, before, after);
+        String command = "scripts/bench " + (full ? "--full" : "--quick") + (resume ? " --resume" : "");
+        Report report = new Report(parts.rows, command, before, after, parts.earlier);
         Files.writeString(out.resolve("report.md"), report.markdown());
         Files.writeString(out.resolve("chart.svg"), report.chartSvg());
         System.out.printf(Locale.ROOT, "report written to %s%n", out.resolve("report.md"));
@@ -162,35 +170,68 @@ public final class BenchMain {
      * table at each dim (quick: dim 64 only); mean and per-sample weights against sum at dim 64; the backward; and
      * the memcpy of the same bytes. Several JMH runs, each with only the parameters it needs.
      */
-    private static List<RunResult> runBags(boolean full, int forks, Path out) throws RunnerException {
+    private static void runBags(boolean full, int forks, Parts parts) throws RunnerException, IOException {
         String[] impls = {"native", "native-1t", "native-2t", "java-loop", "libtorch-1t", "libtorch"};
         String[] dims = full ? new String[] {"16", "64", "128", "256"} : new String[] {"64"};
-        List<RunResult> results = new ArrayList<>();
-        results.addAll(runBagPart(forks, out, "bags-small", new OptionsBuilder()
+        runBagPart(forks, parts, "bags-small", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName()).param("bagImpl", impls).param("dim", "64")
-                .param("bags", "1").param("table", "L2").param("mode", "sum")));
-        results.addAll(runBagPart(forks, out, "bags-large", new OptionsBuilder()
+                .param("bags", "1").param("table", "L2").param("mode", "sum"));
+        runBagPart(forks, parts, "bags-large", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName()).param("bagImpl", impls).param("dim", dims)
-                .param("bags", "4096").param("table", "DRAM").param("mode", "sum")));
-        results.addAll(runBagPart(forks, out, "bags-modes", new OptionsBuilder()
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum"));
+        runBagPart(forks, parts, "bags-modes", new OptionsBuilder()
                 .include(BagBenchmark.class.getSimpleName())
                 .param("bagImpl", "native", "native-1t", "libtorch-1t", "libtorch").param("dim", "64")
-                .param("bags", "4096").param("table", "DRAM").param("mode", "sum", "mean", "sum-psw")));
-        results.addAll(runBagPart(forks, out, "bags-backward", new OptionsBuilder()
-                .include(BagBackwardBenchmark.class.getSimpleName())));
+                .param("bags", "4096").param("table", "DRAM").param("mode", "sum", "mean", "sum-psw"));
+        runBagPart(forks, parts, "bags-backward", new OptionsBuilder()
+                .include(BagBackwardBenchmark.class.getSimpleName()));
         String[] lookups = {"81920"};
-        results.addAll(runBagPart(forks, out, "bags-memcpy", new OptionsBuilder()
-                .include(CopyBenchmark.class.getSimpleName()).param("dim", dims).param("batch", lookups)));
-        return results;
+        runBagPart(forks, parts, "bags-memcpy", new OptionsBuilder()
+                .include(CopyBenchmark.class.getSimpleName()).param("dim", dims).param("batch", lookups));
     }
 
-    private static Collection<RunResult> runBagPart(int forks, Path out, String name, ChainedOptionsBuilder options)
-            throws RunnerException {
-        return new Runner(options.addProfiler(GCProfiler.class)
+    private static void runBagPart(int forks, Parts parts, String name, ChainedOptionsBuilder options)
+            throws RunnerException, IOException {
+        String file = "results-" + name + ".json";
+        parts.run(file, () -> new Runner(options.addProfiler(GCProfiler.class)
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
                 .forks(forks).warmupIterations(2).warmupTime(TimeValue.milliseconds(500))
                 .measurementIterations(3).measurementTime(TimeValue.milliseconds(500))
-                .resultFormat(ResultFormatType.JSON).result(out.resolve("results-" + name + ".json").toString())
-                .build()).run();
+                .resultFormat(ResultFormatType.JSON).result(parts.out.resolve(file).toString())
+                .build()).run());
+    }
+
+    /** One JMH run of the suite. */
+    @FunctionalInterface
+    private interface JmhRun {
+        Collection<RunResult> run() throws RunnerException;
+    }
+
+    /**
+     * The suite's JMH runs and their rows. With {@code --resume}, a run whose result file an earlier invocation left
+     * complete (for example one stopped by a reboot, or by other work starting on a shared machine) is read back
+     * instead of measured again, and the report names it.
+     */
+    private static final class Parts {
+        final Path out;
+        final boolean resume;
+        final List<Report.Row> rows = new ArrayList<>();
+        final List<String> earlier = new ArrayList<>();
+
+        Parts(Path out, boolean resume) {
+            this.out = out;
+            this.resume = resume;
+        }
+
+        void run(String file, JmhRun run) throws RunnerException, IOException {
+            Path results = out.resolve(file);
+            if (resume && Files.isRegularFile(results) && Files.size(results) > 0) {
+                rows.addAll(Report.rowsOf(results));
+                earlier.add(file);
+                System.out.printf(Locale.ROOT, "resume: %s read back, not measured again%n", results);
+                return;
+            }
+            rows.addAll(Report.rowsOf(run.run()));
+        }
     }
 }

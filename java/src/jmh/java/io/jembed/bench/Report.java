@@ -1,5 +1,9 @@
 package io.jembed.bench;
 
+import io.jembed.internal.io.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -17,6 +21,7 @@ final class Report {
     private final String command;
     private final MachineInfo before;
     private final MachineInfo after;
+    private final List<String> earlierParts;
 
     /** One measured configuration. */
     static final class Row {
@@ -33,22 +38,28 @@ final class Report {
     }
 
     Report(Collection<RunResult> results, String command, MachineInfo before, MachineInfo after) {
+        this(rowsOf(results), command, before, after, List.of());
+    }
+
+    /**
+     * A report over rows of several JMH runs; {@code earlierParts} names the parts read back from an earlier
+     * invocation's result files (scripts/bench --full --resume), which the report says.
+     */
+    Report(List<Row> rows, String command, MachineInfo before, MachineInfo after, List<String> earlierParts) {
         this.command = command;
         this.before = before;
         this.after = after;
+        this.earlierParts = List.copyOf(earlierParts);
+        this.rows.addAll(rows);
+    }
+
+    static List<Row> rowsOf(Collection<RunResult> results) {
+        List<Row> rows = new ArrayList<>();
         for (RunResult result : results) {
             BenchmarkParams params = result.getParams();
             Row row = new Row();
-            String name = params.getBenchmark();
-            row.benchmark = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             for (String key : params.getParamsKeys()) {
                 row.params.put(key, params.getParam(key));
-            }
-            row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
-                    : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl", "bagImpl",
-                            "bagBackwardImpl");
-            if (row.benchmark.startsWith("ServingBenchmark")) {
-                row.params.put("threads", String.valueOf(params.getThreads()));
             }
             row.nsPerOp = result.getPrimaryResult().getScore();
             row.forkMinNs = Double.POSITIVE_INFINITY;
@@ -57,23 +68,85 @@ final class Report {
                 row.forks++;
             }
             row.error = result.getPrimaryResult().getScoreError();
-            Result<?> alloc = result.getSecondaryResults().get("·gc.alloc.rate.norm");
+            Result<?> alloc = result.getSecondaryResults().get("\u00b7gc.alloc.rate.norm");
             if (alloc == null) {
                 alloc = result.getSecondaryResults().get("gc.alloc.rate.norm");
             }
             if (alloc != null) {
                 row.allocBytesPerOp = alloc.getScore();
             }
-            if (row.params.containsKey("perBag")) {
-                row.lookups = Long.parseLong(row.params.get("bags")) * Long.parseLong(row.params.get("perBag"));
-            } else if (row.params.containsKey("bagLookups")) {
-                row.lookups = Long.parseLong(row.params.get("bagCount"))
-                        * Long.parseLong(row.params.get("bagLookups"));
-            } else {
-                row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch", "stepBatch"));
-            }
-            rows.add(row);
+            rows.add(complete(row, params.getBenchmark(), params.getThreads()));
         }
+        return rows;
+    }
+
+    /**
+     * The rows of a JMH result file ({@code -rf json}), as {@link #rowsOf} makes them from the run: a fork's score is
+     * the mean of its measured iterations, as JMH computes it.
+     */
+    static List<Row> rowsOf(Path resultFile) throws IOException {
+        Object parsed;
+        try {
+            parsed = Json.parse(Files.readString(resultFile));
+        } catch (Json.JsonException e) {
+            throw new IOException(resultFile + ": " + e.getMessage(), e);
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Object entry : (List<?>) parsed) {
+            Map<?, ?> run = (Map<?, ?>) entry;
+            Row row = new Row();
+            Map<?, ?> params = (Map<?, ?>) run.get("params");
+            if (params != null) {
+                params.forEach((k, v) -> row.params.put((String) k, (String) v));
+            }
+            Map<?, ?> primary = (Map<?, ?>) run.get("primaryMetric");
+            row.nsPerOp = number(primary.get("score"));
+            row.error = number(primary.get("scoreError"));
+            row.forkMinNs = Double.POSITIVE_INFINITY;
+            for (Object fork : (List<?>) primary.get("rawData")) {
+                double sum = 0;
+                List<?> iterations = (List<?>) fork;
+                for (Object iteration : iterations) {
+                    sum += number(iteration);
+                }
+                row.forkMinNs = Math.min(row.forkMinNs, sum / iterations.size());
+                row.forks++;
+            }
+            Map<?, ?> secondary = (Map<?, ?>) run.get("secondaryMetrics");
+            Object alloc = secondary == null ? null : secondary.get("\u00b7gc.alloc.rate.norm");
+            if (alloc == null && secondary != null) {
+                alloc = secondary.get("gc.alloc.rate.norm");
+            }
+            if (alloc != null) {
+                row.allocBytesPerOp = number(((Map<?, ?>) alloc).get("score"));
+            }
+            rows.add(complete(row, (String) run.get("benchmark"), (int) number(run.get("threads"))));
+        }
+        return rows;
+    }
+
+    /** JMH writes NaN and infinities as strings. */
+    private static double number(Object value) {
+        return value instanceof Number n ? n.doubleValue() : Double.parseDouble((String) value);
+    }
+
+    /** Fills what a row derives from its benchmark and parameters. */
+    private static Row complete(Row row, String benchmark, int threads) {
+        row.benchmark = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
+        row.impl = row.benchmark.startsWith("CopyBenchmark") ? "memcpy"
+                : firstOf(row.params, "impl", "backwardImpl", "renormImpl", "stepImpl", "bagImpl",
+                        "bagBackwardImpl");
+        if (row.benchmark.startsWith("ServingBenchmark")) {
+            row.params.put("threads", String.valueOf(threads));
+        }
+        if (row.params.containsKey("perBag")) {
+            row.lookups = Long.parseLong(row.params.get("bags")) * Long.parseLong(row.params.get("perBag"));
+        } else if (row.params.containsKey("bagLookups")) {
+            row.lookups = Long.parseLong(row.params.get("bagCount")) * Long.parseLong(row.params.get("bagLookups"));
+        } else {
+            row.lookups = Long.parseLong(firstOf(row.params, "batch", "gradBatch", "renormBatch", "stepBatch"));
+        }
+        return row;
     }
 
     private static String firstOf(Map<String, String> params, String... keys) {
@@ -100,6 +173,11 @@ final class Report {
         md.append("# jembed benchmark report\n\n");
         md.append("Command: `").append(command).append("` (one JMH run; every figure below comes from it, so ratios "
                 + "compare measurements taken side by side).\n\n");
+        if (!earlierParts.isEmpty()) {
+            md.append("Resumed: the parts ").append(String.join(", ", earlierParts)).append(" were read back from the "
+                    + "result files of an earlier invocation (their times are in those files); the rest ran in this "
+                    + "one. Every goal compares rows of one part.\n\n");
+        }
         md.append("| machine | |\n|---|---|\n");
         md.append("| started | ").append(before.when).append(" |\n");
         md.append("| JDK | ").append(before.jdk).append(" |\n");

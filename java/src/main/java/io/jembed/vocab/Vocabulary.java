@@ -2,15 +2,17 @@ package io.jembed.vocab;
 
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.internal.io.AtomicFileWrite;
+import io.jembed.internal.io.ElementWriter;
 import io.jembed.internal.io.Json;
 import io.jembed.io.MalformedFileException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -291,14 +293,8 @@ public final class Vocabulary {
             }
             text.append(w).append('\n');
         }
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            Files.write(temporary, text.toString().getBytes(StandardCharsets.UTF_8));
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFileWrite.write(file, out -> ElementWriter.writeFully(out, ByteBuffer.wrap(bytes)));
     }
 
     /**

@@ -4,6 +4,7 @@ import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.io.AtomicFileWrite;
 import io.jembed.internal.io.ElementReader;
 import io.jembed.internal.io.ElementWriter;
 import io.jembed.internal.io.PositionalChannel;
@@ -18,9 +19,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -140,16 +139,7 @@ public final class Npy {
         if (tensor == null || tensor.isClosed()) {
             throw new IllegalArgumentException("the tensor is " + (tensor == null ? "null" : "closed"));
         }
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-                write(tensor, out, listener);
-            }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        AtomicFileWrite.write(file, out -> write(tensor, out, listener));
     }
 
     /** The whole .npy file of {@code tensor}, written to {@code out}. */

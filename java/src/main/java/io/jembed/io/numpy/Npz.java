@@ -1,6 +1,7 @@
 package io.jembed.io.numpy;
 
 import io.jembed.Tensor;
+import io.jembed.internal.io.AtomicFileWrite;
 import io.jembed.internal.io.Progress;
 import io.jembed.io.MalformedFileException;
 import io.jembed.io.ProgressListener;
@@ -12,9 +13,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -140,10 +139,8 @@ public final class Npz {
     }
 
     public static void save(Path file, Map<String, Tensor> arrays, ProgressListener listener) throws IOException {
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(temporary), 1 << 16);
+        AtomicFileWrite.write(file, out -> {
+            try (OutputStream raw = new BufferedOutputStream(Channels.newOutputStream(out), 1 << 16);
                  ZipOutputStream zip = new ZipOutputStream(raw)) {
                 for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
                     zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
@@ -151,10 +148,7 @@ public final class Npz {
                     zip.closeEntry();
                 }
             }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 
     /** Keeps the channel wrapper from closing the zip stream under the next entry. */

@@ -1,6 +1,7 @@
 package io.jembed.io.safetensors;
 
 import io.jembed.internal.QuantizedInternals;
+import io.jembed.internal.io.AtomicFileWrite;
 import io.jembed.internal.io.ElementWriter;
 import io.jembed.internal.io.Json;
 import io.jembed.internal.memory.Memory;
@@ -15,7 +16,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -114,20 +114,12 @@ public final class QuantizedSafetensors {
             prefix.put((byte) ' ');
         }
         prefix.flip();
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ElementWriter.writeFully(out, prefix);
-                for (QuantizedTable t : sorted.values()) {
-                    writeTable(t, out);
-                }
+        AtomicFileWrite.write(file, out -> {
+            ElementWriter.writeFully(out, prefix);
+            for (QuantizedTable t : sorted.values()) {
+                writeTable(t, out);
             }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 
     /** The layout record of a table (the JSON string stored under {@code "jembed.quantized.<name>"}). */

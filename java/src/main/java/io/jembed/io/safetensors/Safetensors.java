@@ -1,7 +1,7 @@
 package io.jembed.io.safetensors;
 
-import io.jembed.DType;
 import io.jembed.Tensor;
+import io.jembed.internal.io.AtomicFileWrite;
 import io.jembed.internal.io.ElementWriter;
 import io.jembed.internal.io.Json;
 import io.jembed.internal.io.Progress;
@@ -10,12 +10,8 @@ import io.jembed.io.ReadOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -142,22 +138,15 @@ public final class Safetensors {
             prefix.put((byte) ' ');
         }
         prefix.flip();
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ElementWriter.writeFully(out, prefix);
-                Progress progress = new Progress(listener, offset);
-                for (Map.Entry<String, Tensor> e : entries) {
-                    ElementWriter.write(e.getValue(), ByteOrder.LITTLE_ENDIAN, out, progress);
-                }
-                progress.finish();
+        long total = offset;
+        AtomicFileWrite.write(file, out -> {
+            ElementWriter.writeFully(out, prefix);
+            Progress progress = new Progress(listener, total);
+            for (Map.Entry<String, Tensor> e : entries) {
+                ElementWriter.write(e.getValue(), ByteOrder.LITTLE_ENDIAN, out, progress);
             }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+            progress.finish();
+        });
     }
 
 }

@@ -2,6 +2,7 @@ package io.jembed.io.wordvectors;
 
 import io.jembed.DType;
 import io.jembed.internal.TensorInternals;
+import io.jembed.internal.io.AtomicFileWrite;
 import io.jembed.internal.io.Progress;
 import io.jembed.internal.memory.Memory;
 import io.jembed.io.ProgressListener;
@@ -10,10 +11,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** Writes word vectors as word2vec binary, word2vec text or GloVe text, beside the target then moved into place. */
 final class VectorWriter {
@@ -28,10 +28,8 @@ final class VectorWriter {
         int dim = (int) vectors.dim();
         Memory memory = TensorInternals.memory(vectors.vectors());
         memory.checkOpen();
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary), 1 << 16)) {
+        AtomicFileWrite.write(file, channel -> {
+            try (OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16)) {
                 if (style != Style.GLOVE) {
                     out.write((vectors.size() + " " + dim + "\n").getBytes(StandardCharsets.US_ASCII));
                 }
@@ -66,9 +64,6 @@ final class VectorWriter {
                 }
                 progress.finish();
             }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 }
