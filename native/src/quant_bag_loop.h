@@ -3,10 +3,20 @@
 // registers while its rows stream in, dequantized on the fly, in FBGEMM's order of operations (EmbeddingSpMDM_ref,
 // EmbeddingSpMDMNBit_ref, and their JIT kernels), per element in float32:
 //   s = w * scale; b = w * bias; acc = fma(s, q, acc + b)        (w = 1 without per-sample weights)
-// so that every variant gives the scalar variant's bits and libtorch's. Rows wider than one block take one pass per
-// block; rows are prefetched kPrefetchDistance lookups ahead on the first pass. A variant supplies its vector
-// operations and its code loads as an `Ops` type (see quant_bag_scalar.cpp). Internal linkage throughout (anonymous
-// namespace): each ISA file compiles its own copy with its own flags.
+// so that every variant gives the scalar variant's bits and libtorch's. A plain lookup (quantized::embedding_byte)
+// is bags of one: fma(scale, q, 0 + bias), the same bits.
+//
+// Speed (a random row is a cache miss; everything else has to stay out of its way):
+//  - The number of vectors per row is chosen once per call, so each bag runs a loop compiled for its width, with the
+//    accumulators in registers and the call's arguments in locals. A row whose width is not a whole number of vectors
+//    ends on a vector that overlaps the one before it (it starts at dim - W): those columns are computed twice, to
+//    the same bits, and no lane is ever masked. Only rows narrower than one vector take a partial vector.
+//  - Rows wider than one block of registers take one pass per block (the last block overlapping too); rows are
+//    prefetched on the first pass only, and later passes find them in L1.
+//  - Rows are prefetched a fixed number of cache lines ahead rather than a fixed number of rows: a quantized row is
+//    short (36 bytes for 4-bit dim 64), so 16 rows ahead, as the float gathers do, keeps too few misses in flight.
+// A variant supplies its vector operations and its code loads as an `Ops` type (see quant_bag_scalar.cpp). Internal
+// linkage throughout (anonymous namespace): each ISA file compiles its own copy with its own flags.
 #ifndef JEMBED_QUANT_BAG_LOOP_H
 #define JEMBED_QUANT_BAG_LOOP_H
 
@@ -14,7 +24,6 @@
 #include <string.h>
 
 #include "bag_bounds.h"
-#include "half_float.h"
 #include "jembed/jembed.h"
 #include "kernel_table.h"
 #include "prefetch.h"
@@ -22,8 +31,15 @@
 namespace jembed {
 namespace {
 
-// Where a row keeps its scale and bias, and in what format: 8-bit rows end with two float32, 4-bit rows with two
-// float16 (little-endian, unaligned; read with memcpy).
+// How far ahead rows are prefetched: about kQuantPrefetchLines cache lines of rows (a row counted as the lines it can
+// span), at least 16 rows (the float kernels' distance) and at most 32. 4-bit rows of dim 64 (36 bytes) and 8-bit
+// rows of dim 64 (72 bytes) get 32, 8-bit rows of dim 256 (264 bytes) 16. On this project's 2-vCPU Zen 5 VM, 32 rows
+// ahead beat 16 for rows of dim 64 in an interleaved A/B of the kernels (docs/bench/quantized/kernel-notes.md).
+constexpr int64_t kQuantPrefetchLines = 96;
+constexpr int64_t kQuantPrefetchMinRows = 16;
+constexpr int64_t kQuantPrefetchMaxRows = 32;
+
+// The bytes of a row: the codes, then its scale and bias (8-bit: two float32; 4-bit: two float16).
 template <int kBits>
 struct QuantRow;
 
@@ -31,217 +47,221 @@ template <>
 struct QuantRow<8> {
   static constexpr int64_t kScaleBiasBytes = 8;
   static int64_t code_bytes(int64_t dim) { return dim; }
-  static void scale_bias(const uint8_t* p, float* scale, float* bias) {
-    memcpy(scale, p, sizeof(float));
-    memcpy(bias, p + sizeof(float), sizeof(float));
-  }
 };
 
 template <>
 struct QuantRow<4> {
   static constexpr int64_t kScaleBiasBytes = 4;
   static int64_t code_bytes(int64_t dim) { return dim / 2; }
-  static void scale_bias(const uint8_t* p, float* scale, float* bias) {
-    uint16_t h[2];
-    memcpy(h, p, sizeof h);
-    *scale = fp16_to_float(h[0]);
-    *bias = fp16_to_float(h[1]);
-  }
 };
 
-// What one pass over a bag needs; `col` is the block's first column, `tail` the lanes of its last vector.
+// One checked call. Passed by reference to the loops, which copy it into locals, so that nothing they store (the
+// output) can alias it and the compiler keeps every field in a register.
 template <typename I>
-struct QuantPass {
+struct QuantCall {
   const uint8_t* table;
   int64_t rows;
-  int64_t row_bytes;
+  int64_t dim;
   int64_t code_bytes;
+  int64_t row_bytes;
+  int64_t prefetch_distance;
   const I* idx;
-  int64_t start;
-  int64_t end;
   int64_t n;
+  const I* offsets;
+  int64_t num_bags;
+  int64_t bag_size;
+  int64_t first;
   const float* weights;
-  int64_t col;
-  int tail;
-  bool prefetch;
   bool mean;
   float* out;
 };
 
-// Reads index i, checks it (a concurrent rewrite since check_bags), prefetches the row kPrefetchDistance lookups ahead.
-template <typename I>
-[[gnu::always_inline]] inline bool next_quant_row(const QuantPass<I>& p, int64_t i, int64_t* r) {
-  *r = static_cast<int64_t>(p.idx[i]);
-  if (static_cast<uint64_t>(*r) >= static_cast<uint64_t>(p.rows)) {
-    return false;
+// The row of lookup i, or nullptr if its index is outside the table (rewritten since check_bags). With kPrefetch,
+// also prefetches the row prefetch_distance lookups ahead (an index outside the table is skipped there and reported
+// when the loop reaches it).
+template <typename I, bool kPrefetch>
+[[gnu::always_inline]] inline const uint8_t* quant_row(const QuantCall<I>& c, int64_t i) {
+  const int64_t r = static_cast<int64_t>(c.idx[i]);
+  if (static_cast<uint64_t>(r) >= static_cast<uint64_t>(c.rows)) {
+    return nullptr;
   }
-  if (p.prefetch && i + kPrefetchDistance < p.n) {
-    const int64_t ahead = static_cast<int64_t>(p.idx[i + kPrefetchDistance]);
-    if (static_cast<uint64_t>(ahead) < static_cast<uint64_t>(p.rows)) {
-      prefetch_row<0>(p.table + ahead * p.row_bytes, p.row_bytes);
+  if (kPrefetch && i + c.prefetch_distance < c.n) {
+    const int64_t ahead = static_cast<int64_t>(c.idx[i + c.prefetch_distance]);
+    if (static_cast<uint64_t>(ahead) < static_cast<uint64_t>(c.rows)) {
+      prefetch_row<0>(c.table + ahead * c.row_bytes, c.row_bytes);
     }
   }
-  return true;
+  return c.table + r * c.row_bytes;
 }
 
-// The codes of vector k of a block (columns col + k * kWidth on), as floats; the last one may be partial.
-template <typename Ops, int kBits, int K, bool kLastPartial>
-[[gnu::always_inline]] inline typename Ops::V quant_codes(const uint8_t* codes, int64_t col, int k, int tail) {
-  if (kLastPartial && k == K - 1) {
-    return Ops::template codes_part<kBits>(codes, col + k * Ops::kWidth, tail);
-  }
-  return Ops::template codes<kBits>(codes, col + k * Ops::kWidth);
-}
-
-// Sum (or mean) of one block of K vectors over the bag.
-template <typename Ops, int kBits, typename I, int K, bool kLastPartial>
-int64_t quant_sum_pass(const QuantPass<I>& p) {
+// One row into the K accumulators of a block: vector k holds columns col + k * W on, except the last, which holds
+// columns `last` on (col + (K - 1) * W, or less where it overlaps its neighbour), or only `tail` lanes when partial.
+// Codes are unpacked two vectors at a time where a variant can do that cheaper.
+template <typename Ops, int kBits, int K, bool kPartial>
+[[gnu::always_inline]] inline void quant_add_row(typename Ops::V (&acc)[K], const uint8_t* row, int64_t col,
+                                                 int64_t last, int tail, typename Ops::V s, typename Ops::V b) {
   using V = typename Ops::V;
+  constexpr int W = Ops::kWidth;
+  int k = 0;
+  for (; k + 2 < K; k += 2) {
+    V q0;
+    V q1;
+    Ops::template codes2<kBits>(row, col + k * W, &q0, &q1);
+    acc[k] = Ops::fma(q0, s, Ops::add(acc[k], b));
+    acc[k + 1] = Ops::fma(q1, s, Ops::add(acc[k + 1], b));
+  }
+  for (; k < K - 1; ++k) {
+    acc[k] = Ops::fma(Ops::template codes<kBits>(row, col + k * W), s, Ops::add(acc[k], b));
+  }
+  const V q = kPartial ? Ops::template codes_part<kBits>(row, last, tail) : Ops::template codes<kBits>(row, last);
+  acc[K - 1] = Ops::fma(q, s, Ops::add(acc[K - 1], b));
+}
+
+// The sum (or mean) of one block of K vectors over the lookups [start, end), stored to out.
+template <typename Ops, int kBits, typename I, int K, bool kPartial, bool kPrefetch>
+[[gnu::always_inline]] inline int64_t quant_block(const QuantCall<I>& c, int64_t start, int64_t end, int64_t col,
+                                                  int64_t last, int tail, float* out) {
+  using V = typename Ops::V;
+  constexpr int W = Ops::kWidth;
   V acc[K];
   for (int k = 0; k < K; ++k) {
     acc[k] = Ops::zero();
   }
-  for (int64_t i = p.start; i < p.end; ++i) {
-    int64_t r;
-    if (!next_quant_row(p, i, &r)) {
+  for (int64_t i = start; i < end; ++i) {
+    const uint8_t* row = quant_row<I, kPrefetch>(c, i);
+    if (row == nullptr) {
       return i;
     }
-    const uint8_t* row = p.table + r * p.row_bytes;
-    float scale;
-    float bias;
-    QuantRow<kBits>::scale_bias(row + p.code_bytes, &scale, &bias);
-    const float w = p.weights == nullptr ? 1.0f : p.weights[i];
-    const V s = Ops::broadcast(w * scale);
-    const V b = Ops::broadcast(w * bias);
-    for (int k = 0; k < K; ++k) {
-      acc[k] = Ops::fma(quant_codes<Ops, kBits, K, kLastPartial>(row, p.col, k, p.tail), s, Ops::add(acc[k], b));
+    V s;
+    V b;
+    Ops::template scale_bias<kBits>(row + c.code_bytes, &s, &b);
+    if (c.weights != nullptr) {
+      const V w = Ops::broadcast(c.weights[i]);
+      s = Ops::mul(w, s);
+      b = Ops::mul(w, b);
     }
+    quant_add_row<Ops, kBits, K, kPartial>(acc, row, col, last, tail, s, b);
   }
   // Mean, as nn.EmbeddingBag's: the sum divided once by max(count, 1), converted to float. Divided as it is stored,
-  // so that the accumulators stay in registers (a second pass over them made the compiler keep them in memory).
-  const int64_t count = p.end - p.start;
+  // so that the accumulators stay in registers.
+  const int64_t count = end - start;
   const V divisor = Ops::broadcast(static_cast<float>(count > 0 ? count : 1));
-  float* out = p.out + p.col;
-  for (int k = 0; k < K; ++k) {
-    const V result = p.mean ? Ops::div(acc[k], divisor) : acc[k];
-    if (kLastPartial && k == K - 1) {
-      Ops::store_part(out + k * Ops::kWidth, result, p.tail);
-    } else {
-      Ops::store(out + k * Ops::kWidth, result);
-    }
+  for (int k = 0; k < K - 1; ++k) {
+    Ops::store(out + col + k * W, c.mean ? Ops::div(acc[k], divisor) : acc[k]);
+  }
+  const V result = c.mean ? Ops::div(acc[K - 1], divisor) : acc[K - 1];
+  if (kPartial) {
+    Ops::store_part(out + last, result, tail);
+  } else {
+    Ops::store(out + last, result);
   }
   return JEMBED_OK;
 }
 
-// Plain lookups (bags of one, no weights: quantized::embedding_byte), row by row without accumulators: out = fma(scale,
-// q, 0 + bias), the bits of a bag of one (0 + bias turns a bias of -0 into +0, as the bag's first step does).
-template <typename Ops, int kBits, typename I>
-int64_t quant_lookup(const QuantPass<I>& p, int64_t dim) {
-  using V = typename Ops::V;
+// Every bag of a row of at most K vectors (K = ceil(dim / W); partial: dim < W, one vector of dim lanes).
+template <typename Ops, int kBits, typename I, int K, bool kPartial>
+int64_t quant_bags_narrow(const QuantCall<I>& call) {
+  const QuantCall<I> c = call;
   constexpr int W = Ops::kWidth;
-  const int64_t full = dim / W * W;
-  const int tail = static_cast<int>(dim - full);
-  for (int64_t i = 0; i < p.n; ++i) {
-    int64_t r;
-    if (!next_quant_row(p, i, &r)) {
-      return i;
+  const int64_t last = kPartial ? 0 : c.dim - W;
+  const int tail = kPartial ? static_cast<int>(c.dim) : W;
+  int64_t start = c.first;
+  for (int64_t b = 0; b < c.num_bags; ++b) {
+    const int64_t end = bag_end(c.offsets, b, c.num_bags, c.bag_size, start, c.n);
+    if (end < 0) {
+      return end;
     }
-    const uint8_t* row = p.table + r * p.row_bytes;
-    float scale;
-    float bias;
-    QuantRow<kBits>::scale_bias(row + p.code_bytes, &scale, &bias);
-    const V s = Ops::broadcast(scale);
-    const V b = Ops::add(Ops::zero(), Ops::broadcast(bias));
-    float* out = p.out + i * dim;
-    int64_t col = 0;
-    for (; col < full; col += W) {
-      Ops::store(out + col, Ops::fma(Ops::template codes<kBits>(row, col), s, b));
+    const int64_t status =
+        quant_block<Ops, kBits, I, K, kPartial, true>(c, start, end, 0, last, tail, c.out + b * c.dim);
+    if (status != JEMBED_OK) {
+      return status;
     }
-    if (tail > 0) {
-      Ops::store_part(out + col, Ops::fma(Ops::template codes_part<kBits>(row, col, tail), s, b), tail);
-    }
+    start = end;
   }
   return JEMBED_OK;
 }
 
-// The last block of a row: `vectors` (1..K) vectors, the last one partial unless the row ends on a whole vector;
-// chosen at compile time so that the block stays in registers.
+// Every bag of a row wider than one block: blocks of kSumBlock vectors, the last one ending at the row's end.
+template <typename Ops, int kBits, typename I>
+int64_t quant_bags_wide(const QuantCall<I>& call) {
+  const QuantCall<I> c = call;
+  constexpr int W = Ops::kWidth;
+  constexpr int K = Ops::kSumBlock;
+  constexpr int64_t kBlock = static_cast<int64_t>(K) * W;
+  int64_t start = c.first;
+  for (int64_t b = 0; b < c.num_bags; ++b) {
+    const int64_t end = bag_end(c.offsets, b, c.num_bags, c.bag_size, start, c.n);
+    if (end < 0) {
+      return end;
+    }
+    float* out = c.out + b * c.dim;
+    int64_t status = quant_block<Ops, kBits, I, K, false, true>(c, start, end, 0, kBlock - W, W, out);
+    for (int64_t col = kBlock; status == JEMBED_OK && col < c.dim; col += kBlock) {
+      const int64_t at = col + kBlock <= c.dim ? col : c.dim - kBlock;
+      status = quant_block<Ops, kBits, I, K, false, false>(c, start, end, at, at + kBlock - W, W, out);
+    }
+    if (status != JEMBED_OK) {
+      return status;
+    }
+    start = end;
+  }
+  return JEMBED_OK;
+}
+
+// quant_bags_narrow for `vectors` vectors (1..K), chosen once per call.
 template <typename Ops, int kBits, typename I, int K>
-int64_t quant_last_pass(int vectors, bool partial, const QuantPass<I>& p) {
+int64_t quant_bags_of_width(int vectors, const QuantCall<I>& c) {
   if constexpr (K == 0) {
     return JEMBED_ERR_ARGUMENT;
   } else {
     if (vectors == K) {
-      return partial ? quant_sum_pass<Ops, kBits, I, K, true>(p) : quant_sum_pass<Ops, kBits, I, K, false>(p);
+      return quant_bags_narrow<Ops, kBits, I, K, false>(c);
     }
-    return quant_last_pass<Ops, kBits, I, K - 1>(vectors, partial, p);
+    return quant_bags_of_width<Ops, kBits, I, K - 1>(vectors, c);
   }
-}
-
-template <typename Ops, int kBits, typename I>
-int64_t quant_one_bag(QuantPass<I>& p, int64_t dim) {
-  constexpr int W = Ops::kWidth;
-  constexpr int kBlock = Ops::kSumBlock;
-  p.prefetch = true;
-  p.tail = W;
-  for (p.col = 0; p.col + kBlock * W <= dim; p.col += kBlock * W) {
-    const int64_t status = quant_sum_pass<Ops, kBits, I, kBlock, false>(p);
-    if (status != JEMBED_OK) {
-      return status;
-    }
-    p.prefetch = false;
-  }
-  const int64_t rest = dim - p.col;
-  if (rest == 0) {
-    return JEMBED_OK;
-  }
-  const int vectors = static_cast<int>((rest + W - 1) / W);
-  p.tail = static_cast<int>(rest - static_cast<int64_t>(vectors - 1) * W);
-  return quant_last_pass<Ops, kBits, I, kBlock>(vectors, p.tail != W, p);
 }
 
 template <typename Ops, int kBits, typename I>
 int64_t quantized_bag(const uint8_t* table, int64_t rows, int64_t dim, const I* idx, int64_t n, const I* offsets,
                       int64_t num_bags, int64_t bag_size, const float* weights, int mode, float* out) {
+  constexpr int W = Ops::kWidth;
+  constexpr int K = Ops::kSumBlock;
   if (mode == JEMBED_BAG_MAX || (kBits == 4 && dim % 2 != 0)) {
     return JEMBED_ERR_ARGUMENT;
   }
   int64_t first = 0;
   const int64_t status = check_bags(rows, dim, idx, n, offsets, num_bags, bag_size, weights, mode, &first);
-  if (status != JEMBED_OK) {
+  if (status != JEMBED_OK || dim == 0) {
     return status;
   }
-  QuantPass<I> p{};
-  p.table = table;
-  p.rows = rows;
-  p.code_bytes = QuantRow<kBits>::code_bytes(dim);
-  p.row_bytes = p.code_bytes + QuantRow<kBits>::kScaleBiasBytes;
-  p.idx = idx;
-  p.n = n;
-  p.weights = weights;
-  p.mean = mode == JEMBED_BAG_MEAN;
-  if (offsets == nullptr && bag_size == 1 && weights == nullptr) {
-    // Bags of one: a mean divides by 1, which changes no bits.
-    p.out = out;
-    p.prefetch = true;
-    return quant_lookup<Ops, kBits, I>(p, dim);
+  QuantCall<I> c{};
+  c.table = table;
+  c.rows = rows;
+  c.dim = dim;
+  c.code_bytes = QuantRow<kBits>::code_bytes(dim);
+  c.row_bytes = c.code_bytes + QuantRow<kBits>::kScaleBiasBytes;
+  // The lines a row can span: one more than its size needs when it does not start on a line.
+  const int64_t lines = (c.row_bytes + 63) / 64 + 1;
+  const int64_t distance = kQuantPrefetchLines / lines;
+  c.prefetch_distance = distance < kQuantPrefetchMinRows
+                            ? kQuantPrefetchMinRows
+                            : (distance > kQuantPrefetchMaxRows ? kQuantPrefetchMaxRows : distance);
+  c.idx = idx;
+  c.n = n;
+  c.offsets = offsets;
+  c.num_bags = num_bags;
+  c.bag_size = bag_size;
+  c.first = first;
+  c.weights = weights;
+  c.mean = mode == JEMBED_BAG_MEAN;
+  c.out = out;
+  if (dim < W) {
+    return quant_bags_narrow<Ops, kBits, I, 1, true>(c);
   }
-  int64_t start = first;
-  for (int64_t b = 0; b < num_bags; ++b) {
-    const int64_t end = bag_end(offsets, b, num_bags, bag_size, start, n);
-    if (end < 0) {
-      return end;
-    }
-    p.start = start;
-    p.end = end;
-    p.out = out + b * dim;
-    const int64_t s = quant_one_bag<Ops, kBits, I>(p, dim);
-    if (s != JEMBED_OK) {
-      return s;
-    }
-    start = end;
+  if (dim <= static_cast<int64_t>(K) * W) {
+    return quant_bags_of_width<Ops, kBits, I, K>(static_cast<int>((dim + W - 1) / W), c);
   }
-  return JEMBED_OK;
+  return quant_bags_wide<Ops, kBits, I>(c);
 }
 
 }  // namespace

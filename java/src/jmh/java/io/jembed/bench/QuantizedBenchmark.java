@@ -42,7 +42,8 @@ import org.openjdk.jmh.annotations.State;
  * {@code quantized::embedding_bag_byte_rowwise_offsets} / {@code embedding_bag_4bit_rowwise_offsets} for quantized
  * rows, with offsets {@code 0..4095} for the plain lookup, which is what {@code quantized::embedding_byte} runs).
  * Each invocation copies the next index set (a {@code long[]}) into the implementation's one index tensor, inside the
- * measured time.
+ * measured time. Every format reads the same index sets, enough of them that a pass through them touches more than
+ * the L3 holds in the narrowest (4-bit) format too.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -89,7 +90,10 @@ public class QuantizedBenchmark {
             throw new IllegalArgumentException("op must be lookup or bag, got " + op);
         }
         int lookups = bag ? BATCH * PER_BAG : BATCH;
-        long[][] indices = Workload.indexSets(rows, lookups, dim, 42);
+        // The same rows for every format, and enough sets that one pass touches more than the L3 holds even as
+        // 4-bit rows (the narrowest format: a random row spans (bytes + 63) / 64 lines on average). Sized for float32
+        // rows, a pass of 4-bit lookups at dims 128 and 256 touched 13-17 MB, which the L3 (32 MB) kept.
+        long[][] indices = Workload.indexSetsTouching(rows, lookups, QuantizedDType.QUINT4X2.rowBytes(dim) + 63, 42);
         sets = indices.length;
         long[] offsets = new long[BATCH];
         for (int b = 0; b < BATCH; b++) {

@@ -27,7 +27,16 @@ final class Workload {
 
     /** Enough sets of {@code batch} indices to touch 64 MB of rows per pass (at least 16, at most 65536 sets). */
     static long[][] indexSets(int rows, int batch, int dim, long seed) {
-        long perSet = Math.max(1, (long) batch * dim * 4);
+        return indexSetsTouching(rows, batch, (long) dim * 4, seed);
+    }
+
+    /**
+     * Enough sets of {@code batch} indices that one pass touches 64 MB of rows that each take {@code bytesPerLookup}
+     * bytes of cache (at least 16, at most 65536 sets). The sets are drawn in order from the seed, so two calls that
+     * differ only in the byte count give the same first sets.
+     */
+    static long[][] indexSetsTouching(int rows, int batch, long bytesPerLookup, long seed) {
+        long perSet = Math.max(1, batch * bytesPerLookup);
         int sets = (int) Math.max(16, Math.min(65536, (64L << 20) / perSet));
         long state = seed * 0x9E3779B97F4A7C15L + 1;
         long[][] result = new long[sets][batch];

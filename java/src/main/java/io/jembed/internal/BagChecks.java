@@ -3,21 +3,83 @@ package io.jembed.internal;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.internal.memory.Memory;
+import java.util.Arrays;
 
 /**
- * The checks of an {@code embedding_bag} call that read the contents of its offsets and indices, with PyTorch's
- * messages. The backends run them: the Java backend before it writes; the native one only when its kernel, which
- * checks the same things in its own pass before it writes, reports a failure, so that a call reads its indices once.
+ * The checks of an {@code embedding_bag} call's shapes and of the contents of its offsets and indices, with PyTorch's
+ * messages, shared by {@code F.embedding_bag} and the quantized lookups ({@code io.jembed.quantized.QuantizedOps}).
+ * The backends run the content checks: the Java backend before it writes; the native one only when its kernel,
+ * which checks the same things in its own pass before it writes, reports a failure, so that a call reads its
+ * indices once.
  *
  * <p>libtorch checks only the first and the last offset. jembed also checks that they never decrease (libtorch
  * reads out of bounds otherwise) and the count rules: with {@code include_last_offset} at least one offset, the last
  * being the input's length (libtorch's kernels disagree on where the last bag ends otherwise); without, no offsets
  * only for an empty input (else no bag holds the indices).
  *
- * <p>Every method reads tensor memory: the caller holds the tensors' guard.
+ * <p>Every method that reads the contents reads tensor memory: the caller holds the tensors' guard.
  */
 public final class BagChecks {
     private BagChecks() {
+    }
+
+    /**
+     * PyTorch's check that {@code per_sample_weights}, when given, has the input's shape (its message names both
+     * shapes).
+     */
+    public static void checkPerSampleWeightsShape(Tensor perSampleWeights, Tensor input) {
+        if (perSampleWeights != null && !sameShape(perSampleWeights, input)) {
+            throw new IllegalArgumentException("embedding_bag: If per_sample_weights ("
+                    + Arrays.toString(perSampleWeights.shape()) + ") is not None, then it must have the same "
+                    + "shape as the input (" + Arrays.toString(input.shape()) + ")");
+        }
+    }
+
+    /**
+     * The shape checks of a call's input and offsets, in PyTorch's order and with its messages (a 2-D input takes no
+     * offsets and bags of one length, which must not be 0; a 1-D input takes 1-D offsets), reading no tensor memory:
+     * the number of bags. {@code offsets} must be open when given.
+     */
+    public static long numBags(Tensor input, Tensor offsets, boolean includeLastOffset) {
+        if (input.dim() == 2) {
+            if (offsets != null) {
+                throw new IllegalArgumentException("if input is 2D, then offsets has to be None, as input is treated "
+                        + "is a mini-batch of fixed length sequences. However, found offsets of shape "
+                        + Arrays.toString(offsets.shape()));
+            }
+            if (input.size(1) == 0 && input.size(0) > 0) {
+                // PyTorch builds the offsets with arange(0, numel, N), which rejects a step of 0.
+                throw new IllegalArgumentException("embedding_bag: a 2-D input of shape "
+                        + Arrays.toString(input.shape()) + " has bags of length 0, which PyTorch rejects "
+                        + "(arange: step must be nonzero); pass a 1-D input with offsets for empty bags");
+            }
+            return input.size(0);
+        }
+        if (input.dim() == 1) {
+            if (offsets == null) {
+                throw new IllegalArgumentException("offsets has to be a 1D Tensor but got None");
+            }
+            if (offsets.dim() != 1) {
+                throw new IllegalArgumentException("offsets has to be a 1D Tensor, but got Tensor of dimension "
+                        + offsets.dim() + " (shape " + Arrays.toString(offsets.shape()) + ")");
+            }
+            return offsets.numel() - (includeLastOffset ? 1 : 0);
+        }
+        throw new IllegalArgumentException("input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                + input.dim() + " (shape " + Arrays.toString(input.shape()) + ")");
+    }
+
+    /** Shapes compared without the copies {@link Tensor#shape()} makes: this runs on every zero-allocation call. */
+    private static boolean sameShape(Tensor a, Tensor b) {
+        if (a.dim() != b.dim()) {
+            return false;
+        }
+        for (int d = 0; d < a.dim(); d++) {
+            if (a.size(d) != b.size(d)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -5,9 +5,8 @@ import io.jembed.Tensor;
 import io.jembed.Torch;
 import io.jembed.backend.Backend;
 import io.jembed.backend.Backends;
-import io.jembed.internal.Bags;
+import io.jembed.internal.BagChecks;
 import io.jembed.internal.TensorInternals;
-import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.nn.EmbeddingBagMode;
 import java.util.Arrays;
@@ -243,11 +242,7 @@ public final class QuantizedOps {
                 if (perSampleWeights.isClosed()) {
                     throw new IllegalStateException("'per_sample_weights' has been closed");
                 }
-                if (!Arrays.equals(perSampleWeights.shape(), input.shape())) {
-                    throw new IllegalArgumentException("embedding_bag: If per_sample_weights ("
-                            + Arrays.toString(perSampleWeights.shape()) + ") is not None, then it must have the same "
-                            + "shape as the input (" + Arrays.toString(input.shape()) + ")");
-                }
+                BagChecks.checkPerSampleWeightsShape(perSampleWeights, input);
                 if (perSampleWeights.dtype() != DType.FLOAT32) {
                     throw new IllegalArgumentException("per_sample_weights must be float32 for a quantized table, "
                             + "got " + perSampleWeights.dtype());
@@ -258,35 +253,23 @@ public final class QuantizedOps {
                             + "')");
                 }
             }
-            long bagSize = 0;
-            long numBags;
-            if (input.dim() == 2) {
-                if (offsets != null) {
-                    throw new IllegalArgumentException("if input is 2D, then offsets has to be None, as input is "
-                            + "treated is a mini-batch of fixed length sequences. However, found offsets of shape "
-                            + Arrays.toString(offsets.shape()));
-                }
-                bagSize = input.size(1);
-                numBags = input.size(0);
-                if (bagSize == 0 && numBags > 0) {
-                    throw new IllegalArgumentException("embedding_bag: a 2-D input of shape "
-                            + Arrays.toString(input.shape()) + " has bags of length 0; pass a 1-D input with offsets "
-                            + "for empty bags");
-                }
-            } else if (input.dim() == 1) {
-                if (offsets == null) {
-                    throw new IllegalArgumentException("offsets has to be a 1D Tensor but got None");
-                }
+            if (offsets != null && offsets.isClosed()) {
+                throw new IllegalStateException("'offsets' has been closed");
+            }
+            // The shapes and the offsets' contents: F.embedding_bag's checks and messages.
+            long numBags = BagChecks.numBags(input, offsets, includeLastOffset);
+            long bagSize = input.dim() == 2 ? input.size(1) : 0;
+            if (offsets != null) {
                 checkIndices(offsets, "offsets");
-                if (offsets.dim() != 1) {
-                    throw new IllegalArgumentException("offsets has to be a 1D Tensor, but got Tensor of dimension "
-                            + offsets.dim() + " (shape " + Arrays.toString(offsets.shape()) + ")");
+                if (includeLastOffset && offsets.numel() < 1) {
+                    throw new IllegalArgumentException("include_last_offset: number of offset should be at least 1");
                 }
-                numBags = offsets.numel() - (includeLastOffset ? 1 : 0);
-                checkOffsets(offsets, input.numel(), includeLastOffset);
-            } else {
-                throw new IllegalArgumentException("input has to be 1D or 2D Tensor, but got Tensor of dimension "
-                        + input.dim() + " (shape " + Arrays.toString(input.shape()) + ")");
+                MemoryGuard guard = TensorInternals.guard(offsets);
+                try {
+                    BagChecks.checkOffsets(offsets, input.numel(), numBags);
+                } finally {
+                    guard.exit();
+                }
             }
             Tensor indices = input;
             Tensor offsetsUsed = offsets;
@@ -303,49 +286,6 @@ public final class QuantizedOps {
             }
             return new Arguments(indices, ownsIndices, offsetsUsed, ownsOffsets, bagSize, Math.max(numBags, 0),
                     mode, perSampleWeights);
-        }
-
-        /**
-         * The first offset is 0, none decreases, the last is at most the input's length; with include_last_offset at
-         * least one offset and the last equal to the length; without, no offsets only for an empty input.
-         */
-        private static void checkOffsets(Tensor offsets, long n, boolean includeLastOffset) {
-            MemoryGuard guard = TensorInternals.guard(offsets);
-            try {
-                Memory memory = TensorInternals.memory(offsets);
-                boolean wide = offsets.dtype() == DType.INT64;
-                long count = offsets.numel();
-                long previous = 0;
-                for (long b = 0; b < count; b++) {
-                    long offset = Bags.read(memory, wide, b);
-                    if (b == 0 && offset != 0) {
-                        throw new IllegalArgumentException("offsets[0] has to be 0, i.e., the first sequence in the "
-                                + "mini-batch has to start from position 0. However, got " + offset);
-                    }
-                    if (offset < previous || offset > n) {
-                        throw new IllegalArgumentException("offsets must be non-decreasing and at most the input's "
-                                + "length " + n + ", but offsets[" + b + "] = " + offset + (b > 0 ? " (offsets["
-                                + (b - 1) + "] = " + previous + ")" : "") + "; each offset must lie in [offsets[i-1], "
-                                + n + "]");
-                    }
-                    previous = offset;
-                }
-                if (includeLastOffset) {
-                    if (count < 1) {
-                        throw new IllegalArgumentException("include_last_offset: number of offset should be at "
-                                + "least 1");
-                    }
-                    if (previous != n) {
-                        throw new IllegalArgumentException("include_last_offset: the last offset ends the last bag and "
-                                + "must be the input's length " + n + ", but got offsets[-1] of " + previous);
-                    }
-                } else if (count == 0 && n > 0) {
-                    throw new IllegalArgumentException("offsets is empty, so there are no bags, but the input holds "
-                            + n + " indices; offsets must start with 0");
-                }
-            } finally {
-                guard.exit();
-            }
         }
 
         @Override

@@ -70,10 +70,10 @@ final class QuantizedBadInputs {
         add(rows, "quantized bag: first offset not 0", IllegalArgumentException.class, "offsets[0] has to be 0",
                 f -> QuantizedOps.embeddingBag(f.table, bagInput(1), Torch.tensor(new long[] {1, 2})));
         add(rows, "quantized bag: decreasing offsets", IllegalArgumentException.class,
-                "offsets[2] = 1 (offsets[1] = 3)",
+                "offsets must be non-decreasing, but offsets[2] = 1 is less than offsets[1] = 3",
                 f -> QuantizedOps.embeddingBag(f.table, bagInput(1), Torch.tensor(new long[] {0, 3, 1})));
         add(rows, "quantized bag: offset past the input", IllegalArgumentException.class,
-                "at most the input's length 4, but offsets[1] = 5",
+                "offsets[-1] can not be greater than input's length 4 but got offsets[-1] of 5",
                 f -> QuantizedOps.embeddingBag(f.table, bagInput(1), Torch.tensor(new long[] {0, 5})));
         add(rows, "quantized bag: include_last_offset whose last offset is not the length",
                 IllegalArgumentException.class, "must be the input's length 4, but got offsets[-1] of 3",
@@ -93,6 +93,9 @@ final class QuantizedBadInputs {
         add(rows, "quantized bag: 3-D input", IllegalArgumentException.class,
                 "input has to be 1D or 2D Tensor, but got Tensor of dimension 3",
                 f -> QuantizedOps.embeddingBag(f.table, Torch.zeros(DType.INT64, 1, 1, 1), null));
+        add(rows, "quantized bag: 2-D input with bags of length 0", IllegalArgumentException.class,
+                "a 2-D input of shape [3, 0] has bags of length 0, which PyTorch rejects",
+                f -> QuantizedOps.embeddingBag(f.table, Torch.zeros(DType.INT64, 3, 0), null));
         // ---- per-sample weights and mode
         add(rows, "quantized bag: per_sample_weights of the wrong length", IllegalArgumentException.class,
                 "If per_sample_weights ([3]) is not None, then it must have the same shape as the input ([4])",

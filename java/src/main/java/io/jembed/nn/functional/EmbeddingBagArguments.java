@@ -89,45 +89,15 @@ final class EmbeddingBagArguments implements AutoCloseable {
         }
         if (perSampleWeights != null) {
             EmbeddingChecks.checkOpen(perSampleWeights, "per_sample_weights");
-            if (!sameShape(perSampleWeights, input)) {
-                throw new IllegalArgumentException("embedding_bag: If per_sample_weights ("
-                        + Arrays.toString(perSampleWeights.shape()) + ") is not None, then it must have the same "
-                        + "shape as the input (" + Arrays.toString(input.shape()) + ")");
-            }
+            BagChecks.checkPerSampleWeightsShape(perSampleWeights, input);
         }
         if (weight.dim() != 2) {
             throw new IllegalArgumentException("weight has to be a 2D Tensor, but got Tensor of dimension "
                     + weight.dim() + " (shape " + Arrays.toString(weight.shape()) + ")");
         }
-        long bagSize = 0;
-        long numBags;
+        long numBags = BagChecks.numBags(input, offsets, includeLastOffset);
         if (input.dim() == 2) {
-            if (offsets != null) {
-                throw new IllegalArgumentException("if input is 2D, then offsets has to be None, as input is treated "
-                        + "is a mini-batch of fixed length sequences. However, found offsets of shape "
-                        + Arrays.toString(offsets.shape()));
-            }
-            bagSize = input.size(1);
-            numBags = input.size(0);
-            if (bagSize == 0 && numBags > 0) {
-                // PyTorch builds the offsets with arange(0, numel, N), which rejects a step of 0.
-                throw new IllegalArgumentException("embedding_bag: a 2-D input of shape "
-                        + Arrays.toString(input.shape()) + " has bags of length 0, which PyTorch rejects "
-                        + "(arange: step must be nonzero); pass a 1-D input with offsets for empty bags");
-            }
             includeLastOffset = false;
-        } else if (input.dim() == 1) {
-            if (offsets == null) {
-                throw new IllegalArgumentException("offsets has to be a 1D Tensor but got None");
-            }
-            if (offsets.dim() != 1) {
-                throw new IllegalArgumentException("offsets has to be a 1D Tensor, but got Tensor of dimension "
-                        + offsets.dim() + " (shape " + Arrays.toString(offsets.shape()) + ")");
-            }
-            numBags = offsets.numel() - (includeLastOffset ? 1 : 0);
-        } else {
-            throw new IllegalArgumentException("input has to be 1D or 2D Tensor, but got Tensor of dimension "
-                    + input.dim() + " (shape " + Arrays.toString(input.shape()) + ")");
         }
         if (mode == null) {
             throw new IllegalArgumentException("mode has to be one of sum, mean or max, got null");
@@ -185,19 +155,6 @@ final class EmbeddingBagArguments implements AutoCloseable {
                     + " does not equal " + perSampleWeights.dtype().legacyTensorTypeName()
                     + " (while checking arguments for embedding_bag)");
         }
-    }
-
-    /** Shapes compared without the copies {@link Tensor#shape()} makes: this runs on every zero-allocation call. */
-    private static boolean sameShape(Tensor a, Tensor b) {
-        if (a.dim() != b.dim()) {
-            return false;
-        }
-        for (int d = 0; d < a.dim(); d++) {
-            if (a.size(d) != b.size(d)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The length of every bag of a 2-D input; 0 with offsets. */
