@@ -17,7 +17,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -39,8 +38,9 @@ public final class BatchedLookup {
     }
 
     /**
-     * The input with {@code outputColumn} added: each row's ids pooled into one row of the table ({@code array<float>},
-     * null when the ids or weights are null). Rows keep their order and partitions.
+     * The input with {@code outputColumn} added: each row's ids pooled into one row of the table (of the column
+     * function's type: {@code options.output()}, else the table's; null when the ids or weights are null). Rows keep
+     * their order and partitions.
      *
      * <p>PyTorch equivalent: {@code F.embedding_bag(ids, weight, offsets, mode=..., padding_idx=...,
      * per_sample_weights=...)} over batches of rows.
@@ -75,16 +75,12 @@ public final class BatchedLookup {
                         + "supported for mode='sum' (got mode='" + options.mode().pythonName() + "'), as in PyTorch");
             }
         }
-        LookupSpec spec = new LookupSpec("embedding_bag", table, options.mode(), options.paddingIdx(), idsColumn,
-                options.perSampleWeights());
-        long[] shape = ExecutorTables.inspectIfPresent(table);
-        if (shape != null) {
-            spec.paddingIdx(shape[0]);
-        }
+        LookupSpec spec = JembedSpark.checkOnDriver(new LookupSpec("embedding_bag", table, options.mode(),
+                options.paddingIdx(), idsColumn, options.perSampleWeights()), options.output());
         JavaRDD<InternalRow> rows = ((org.apache.spark.sql.classic.Dataset<Row>) input).queryExecution().toRdd()
                 .toJavaRDD();
         JavaRDD<InternalRow> pooled = rows.mapPartitions(new Pool(spec, idsField, wide, weightsField, doubleWeights));
-        StructType outSchema = schema.add(outputColumn, DataTypes.createArrayType(DataTypes.FloatType, false), true);
+        StructType outSchema = schema.add(outputColumn, spec.output().rowType(), true);
         return ((org.apache.spark.sql.classic.SparkSession) input.sparkSession())
                 .internalCreateDataFrame(pooled.rdd(), outSchema, false);
     }
@@ -114,6 +110,7 @@ public final class BatchedLookup {
                 private long rowNumber;
                 private ExecutorTables.MappedTable table;
                 private Long padding;
+                private LookupOutput output;
 
                 @Override
                 public boolean hasNext() {
@@ -140,10 +137,11 @@ public final class BatchedLookup {
                     if (table == null) {
                         table = ExecutorTables.get(spec.table());
                         padding = spec.paddingIdx(table.rows());
+                        output = spec.output(table.dtype());
                     }
                     List<InternalRow> batch = new ArrayList<>(BATCH);
                     List<Object> idArrays = new ArrayList<>(BATCH);
-                    List<float[]> weightArrays = new ArrayList<>(BATCH);
+                    List<double[]> weightArrays = new ArrayList<>(BATCH);
                     long first = rowNumber;
                     int total = 0;
                     while (batch.size() < BATCH && input.hasNext()) {
@@ -171,7 +169,8 @@ public final class BatchedLookup {
                     pool(batch, idArrays, weightArrays, total, first);
                 }
 
-                private float[] weights(ArrayData w, int n, long number) {
+                /** The row's weights, exactly (float values widen); narrowed for the table in {@link #pool}. */
+                private double[] weights(ArrayData w, int n, long number) {
                     if (w.numElements() != n) {
                         throw new JembedLookupException("embedding_bag: row " + number + " of partition "
                                 + partition() + " has " + n + " ids in column " + spec.column() + " but "
@@ -185,18 +184,18 @@ public final class BatchedLookup {
                                     number, null, null);
                         }
                     }
-                    if (!doubleWeights) {
-                        return w.toFloatArray();
+                    if (doubleWeights) {
+                        return w.toDoubleArray();
                     }
-                    double[] d = w.toDoubleArray();
-                    float[] f = new float[n];
+                    float[] f = w.toFloatArray();
+                    double[] d = new double[n];
                     for (int i = 0; i < n; i++) {
-                        f[i] = (float) d[i];
+                        d[i] = f[i];
                     }
-                    return f;
+                    return d;
                 }
 
-                private void pool(List<InternalRow> batch, List<Object> idArrays, List<float[]> weightArrays,
+                private void pool(List<InternalRow> batch, List<Object> idArrays, List<double[]> weightArrays,
                                   int total, long first) {
                     List<Integer> present = new ArrayList<>();
                     for (int b = 0; b < batch.size(); b++) {
@@ -205,13 +204,14 @@ public final class BatchedLookup {
                         }
                     }
                     int bags = present.size();
-                    float[] results = new float[0];
+                    Object[] results = new Object[0];
                     int dim = table.dim();
+                    DType dtype = table.dtype();
                     if (bags > 0) {
                         long[] offsets = new long[bags];
                         long[] flatLong = wide ? new long[total] : null;
                         int[] flatInt = wide ? null : new int[total];
-                        float[] flatWeights = weightsField >= 0 ? new float[total] : null;
+                        double[] flatWeights = weightsField >= 0 ? new double[total] : null;
                         int at = 0;
                         for (int k = 0; k < bags; k++) {
                             int b = present.get(k);
@@ -230,10 +230,10 @@ public final class BatchedLookup {
                         }
                         try (Tensor in = wide ? Torch.tensor(flatLong) : Torch.tensor(flatInt);
                              Tensor off = wide ? Torch.tensor(offsets) : Torch.tensor(intOffsets);
-                             Tensor psw = flatWeights == null ? null : Torch.tensor(flatWeights);
-                             Tensor out = Torch.empty(DType.FLOAT32, bags, dim)) {
+                             Tensor psw = flatWeights == null ? null : weightTensor(flatWeights, dtype);
+                             Tensor out = Torch.empty(dtype, bags, dim)) {
                             F.embeddingBag(in, table.weight(), off, null, 2.0, spec.mode(), psw, false, padding, out);
-                            results = out.toFloatArray();
+                            results = output.internalRows(out);
                         } catch (IndexOutOfBoundsException e) {
                             throw badId(batch, idArrays, first, e);
                         }
@@ -242,9 +242,7 @@ public final class BatchedLookup {
                     for (int b = 0; b < batch.size(); b++) {
                         Object value = null;
                         if (idArrays.get(b) != null) {
-                            float[] one = new float[dim];
-                            System.arraycopy(results, k++ * dim, one, 0, dim);
-                            value = UnsafeArrayData.fromPrimitiveArray(one);
+                            value = results[k++];
                         }
                         ready.add(new JoinedRow(batch.get(b), new GenericInternalRow(new Object[] {value})));
                     }
@@ -274,6 +272,18 @@ public final class BatchedLookup {
                             + partition() + ": " + cause.getMessage(), spec.column(), first, null, cause);
                 }
             };
+        }
+
+        /** Weights in the table's dtype, as the column function gives them to the core. */
+        private static Tensor weightTensor(double[] weights, DType dtype) {
+            if (dtype == DType.FLOAT64) {
+                return Torch.tensor(weights);
+            }
+            float[] narrow = new float[weights.length];
+            for (int i = 0; i < weights.length; i++) {
+                narrow[i] = (float) weights[i];
+            }
+            return Torch.tensor(narrow, dtype);
         }
 
         private static String partition() {

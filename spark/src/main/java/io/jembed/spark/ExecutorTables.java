@@ -1,5 +1,6 @@
 package io.jembed.spark;
 
+import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.io.safetensors.SafetensorsDType;
 import io.jembed.io.safetensors.SafetensorsTensorInfo;
@@ -29,19 +30,31 @@ import org.apache.spark.SparkFiles;
  * live as long as the JVM. A file that fails to open is not remembered: each task that needs it tries again, and
  * fails again with the same message (a task retry gives the same result).
  *
- * <p>The tensor used is the file's only tensor, else the one named {@code weight}; it must be a 2-D float32 table.
+ * <p>The tensor used is the file's only tensor, else the one named {@code weight}; it must be a 2-D table of F32,
+ * F64, F16 or BF16, mapped as it is (float32, float64, float16, bfloat16), as the core looks it up.
  *
  * <p>Thread-safe.
  */
 public final class ExecutorTables {
     private static final ConcurrentHashMap<Key, MappedTable> TABLES = new ConcurrentHashMap<>();
     private static final AtomicLong OPENS = new AtomicLong();
+    /** The safetensors dtypes the core looks up as they are. */
+    private static final java.util.Set<SafetensorsDType> TABLE_DTYPES = java.util.EnumSet.of(SafetensorsDType.F32,
+            SafetensorsDType.F64, SafetensorsDType.F16, SafetensorsDType.BF16);
 
     private ExecutorTables() {
     }
 
     /** One mapped table. */
     public record MappedTable(String table, Path file, Tensor weight, long rows, int dim) {
+        /** The table's dtype, as mapped (the core's results have it). */
+        public DType dtype() {
+            return weight.dtype();
+        }
+    }
+
+    /** A table's shape and dtype, from its header. */
+    public record TableHeader(long rows, int dim, DType dtype) {
     }
 
     private record Key(Path realPath, long size, long modified) {
@@ -50,7 +63,7 @@ public final class ExecutorTables {
     /**
      * The mapped table, mapping it on the first call in this JVM.
      *
-     * @throws JembedTableException if the file is missing, malformed, or holds no 2-D float32 table
+     * @throws JembedTableException if the file is missing, malformed, or holds no 2-D floating-point table
      */
     public static MappedTable get(String table) {
         Path file = resolve(table);
@@ -100,12 +113,23 @@ public final class ExecutorTables {
 
     /**
      * The table's {@code (rows, dim)} from its header alone (nothing mapped), or {@code null} when the file is not
-     * here: what the driver checks when a function is resolved, so that a malformed table fails the query before any
-     * task runs, while a table that only the executors can see is checked by their first task.
+     * here; see {@link #headerIfPresent}.
      *
-     * @throws JembedTableException if the file is here but malformed, or holds no 2-D float32 table
+     * @throws JembedTableException if the file is here but malformed, or holds no 2-D floating-point table
      */
     public static long[] inspectIfPresent(String table) {
+        TableHeader header = headerIfPresent(table);
+        return header == null ? null : new long[] {header.rows(), header.dim()};
+    }
+
+    /**
+     * The table's shape and dtype from its header alone (nothing mapped), or {@code null} when the file is not here:
+     * what the driver checks when a function is resolved, so that a malformed table fails the query before any task
+     * runs, while a table that only the executors can see is checked by their first task.
+     *
+     * @throws JembedTableException if the file is here but malformed, or holds no 2-D floating-point table
+     */
+    public static TableHeader headerIfPresent(String table) {
         Path file;
         try {
             file = resolve(table);
@@ -114,7 +138,7 @@ public final class ExecutorTables {
         }
         try {
             SafetensorsTensorInfo info = tableTensor(table, file, MappedTensors.safeOpen(file));
-            return info.shape().clone();
+            return new TableHeader(info.shape()[0], (int) info.shape()[1], info.dtype().storedDType());
         } catch (IOException | RuntimeException e) {
             throw asTableException(table, file, e);
         }
@@ -135,7 +159,7 @@ public final class ExecutorTables {
         }
     }
 
-    /** The file's only tensor, else the one named {@code weight}; checked to be a 2-D float32 table. */
+    /** The file's only tensor, else the one named {@code weight}; checked to be a 2-D floating-point table. */
     static SafetensorsTensorInfo tableTensor(String table, Path file, MappedTensors tensors) {
         List<String> names = tensors.keys();
         String name = names.size() == 1 ? names.get(0) : "weight";
@@ -145,9 +169,10 @@ public final class ExecutorTables {
         }
         SafetensorsTensorInfo info = tensors.header().tensor(name);
         long[] shape = info.shape();
-        if (shape.length != 2 || info.dtype() != SafetensorsDType.F32 || shape[1] > Integer.MAX_VALUE) {
+        if (shape.length != 2 || !TABLE_DTYPES.contains(info.dtype()) || shape[1] > Integer.MAX_VALUE) {
             throw new JembedTableException(table, "tensor '" + name + "' of " + file + " is " + info.dtype()
-                    + " of shape " + Arrays.toString(shape) + "; a table must be 2-D F32 (rows, dim)", null);
+                    + " of shape " + Arrays.toString(shape) + "; a table must be 2-D (rows, dim) of F32, F64, F16 "
+                    + "or BF16", null);
         }
         return info;
     }

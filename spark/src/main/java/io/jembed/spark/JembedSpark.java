@@ -31,21 +31,23 @@ import scala.jdk.javaapi.CollectionConverters;
  *
  * <p>SQL functions:
  * <ul>
- *   <li>{@code jembed_embedding(ids, table)}: PyTorch's {@code F.embedding(ids, weight)}; {@code int}/{@code bigint}
- *       ids give {@code array<float>} (one row), {@code array<int|bigint>} ids give {@code array<array<float>>}.</li>
- *   <li>{@code jembed_embedding_bag(ids, table [, mode [, padding_idx] [, per_sample_weights]])}: PyTorch's
+ *   <li>{@code jembed_embedding(ids, table [, output])}: PyTorch's {@code F.embedding(ids, weight)}; {@code int}/
+ *       {@code bigint} ids give one row, {@code array<int|bigint>} ids an array of rows.</li>
+ *   <li>{@code jembed_embedding_bag(ids, table [, mode [, padding_idx] [, per_sample_weights] [, output]])}: PyTorch's
  *       {@code F.embedding_bag(ids, weight, offsets=[0], mode=mode, padding_idx=..., per_sample_weights=...)} on
- *       each row's ids as one bag, giving {@code array<float>}; {@code mode} is {@code 'sum'}, {@code 'mean'} (the
- *       default) or {@code 'max'}; after it, an integer (or NULL) is {@code padding_idx} and an
- *       {@code array<float|double>} column is {@code per_sample_weights} ({@code 'sum'} only).</li>
+ *       each row's ids as one bag, giving one row; {@code mode} is {@code 'sum'}, {@code 'mean'} (the default) or
+ *       {@code 'max'}; after it, an integer (or NULL) is {@code padding_idx}, an {@code array<float|double>} column
+ *       is {@code per_sample_weights} ({@code 'sum'} only), and a string is the output.</li>
  * </ul>
- * The table is a string literal: a local path every executor can read, or the name of a file shipped with
- * {@code --files} / {@code SparkContext.addFile}. When the driver can read it too, its header is checked when the
- * query is analysed; otherwise the first task checks it. A null ids array gives null. Bad ids fail the task with a
+ * A row is {@code array<float>} for a float32, float16 or bfloat16 table and {@code array<double>} for a float64 one
+ * (the core's result in the table's dtype; 16-bit values widen to float exactly), unless the output argument asks
+ * for {@code 'float'}, {@code 'double'} or {@code 'vector'} (a Spark ML dense {@code Vector}; see
+ * {@link LookupOutput}). The table is a string literal: a local path every executor can read, or the name of a file
+ * shipped with {@code --files} / {@code SparkContext.addFile}. When the driver can read it too, its header is checked
+ * (and gives the output type) when the query is analysed; otherwise the first task checks it, and a float64 table
+ * read only by the executors needs its output named. A null ids array gives null. Bad ids fail the task with a
  * {@link JembedLookupException} naming the column, the row and the id (its cause is the core's
  * {@link IndexOutOfBoundsException}).
- *
- * <p>For a Spark ML {@code Vector} column, wrap the result in {@code org.apache.spark.ml.functions.array_to_vector}.
  */
 public final class JembedSpark {
     private JembedSpark() {
@@ -53,10 +55,11 @@ public final class JembedSpark {
 
     /** The SQL functions this module registers. */
     public enum Function {
-        EMBEDDING("jembed_embedding", "_FUNC_(ids, table) - the rows of a safetensors table for int/bigint ids "
-                + "(array<float>) or for an array of ids (array<array<float>>); PyTorch's F.embedding."),
-        EMBEDDING_BAG("jembed_embedding_bag", "_FUNC_(ids, table [, mode [, padding_idx] [, per_sample_weights]]) "
-                + "- each row's array of ids reduced to one row of the table (array<float>) by mode 'sum', 'mean' "
+        EMBEDDING("jembed_embedding", "_FUNC_(ids, table [, output]) - the row of a safetensors table for an "
+                + "int/bigint id, or the rows for an array of ids (array<float> rows for a float32/16-bit table, "
+                + "array<double> for float64; output 'float', 'double' or 'vector' chooses); PyTorch's F.embedding."),
+        EMBEDDING_BAG("jembed_embedding_bag", "_FUNC_(ids, table [, mode [, padding_idx] [, per_sample_weights] "
+                + "[, output]]) - each row's array of ids reduced to one row of the table by mode 'sum', 'mean' "
                 + "(default) or 'max'; PyTorch's F.embedding_bag with one bag per row.");
 
         private final String sqlName;
@@ -115,14 +118,27 @@ public final class JembedSpark {
     // ---- the column API --------------------------------------------------------------------------------------
 
     /**
-     * The table's row of each id ({@code int}/{@code bigint} column: {@code array<float>}), or rows of each array of
-     * ids ({@code array<array<float>>}).
+     * The table's row of each id ({@code int}/{@code bigint} column: {@code array<float>}, or {@code array<double>}
+     * for a float64 table), or rows of each array of ids ({@code array<array<float>>}).
      *
      * <p>PyTorch equivalent: {@code F.embedding(ids, weight)} per row.
      */
     public static Column embedding(Column ids, String table) {
         registerInActiveSession();
         return functions.call_function(Function.EMBEDDING.sqlName(), ids, functions.lit(table));
+    }
+
+    /**
+     * As {@link #embedding(Column, String)}, each row as {@code output}: {@code "float"}, {@code "double"} or
+     * {@code "vector"} (a Spark ML dense {@code Vector}; see {@link LookupOutput}).
+     *
+     * <p>PyTorch equivalent: {@code F.embedding(ids, weight).to(dtype)} per row.
+     */
+    public static Column embedding(Column ids, String table, String output) {
+        registerInActiveSession();
+        LookupOutput.fromName(output);
+        return functions.call_function(Function.EMBEDDING.sqlName(), ids, functions.lit(table),
+                functions.lit(output));
     }
 
     /**
@@ -150,6 +166,9 @@ public final class JembedSpark {
         if (options.perSampleWeights() != null) {
             args.add(functions.col(options.perSampleWeights()));
         }
+        if (options.output() != null) {
+            args.add(functions.lit(options.output().sqlName()));
+        }
         return functions.call_function(Function.EMBEDDING_BAG.sqlName(), args.toArray(new Column[0]));
     }
 
@@ -158,21 +177,22 @@ public final class JembedSpark {
     static Expression buildEmbedding(Seq<Expression> arguments) {
         List<Expression> args = CollectionConverters.asJava(arguments);
         String name = Function.EMBEDDING.sqlName();
-        if (args.size() != 2) {
-            throw new IllegalArgumentException(name + " takes 2 arguments (ids, table), got " + args.size());
+        if (args.size() != 2 && args.size() != 3) {
+            throw new IllegalArgumentException(name + " takes 2 or 3 arguments (ids, table [, output]), got "
+                    + args.size());
         }
+        LookupOutput output = args.size() == 3 ? output(name, args.get(2)) : null;
         LookupSpec spec = new LookupSpec(name, stringLiteral(name, "table", args.get(1)), null, null,
                 args.get(0).sql(), null);
-        checkOnDriver(spec);
-        return LookupExpression.of(List.of(args.get(0)), spec);
+        return LookupExpression.of(List.of(args.get(0)), checkOnDriver(spec, output));
     }
 
     static Expression buildEmbeddingBag(Seq<Expression> arguments) {
         List<Expression> args = CollectionConverters.asJava(arguments);
         String name = Function.EMBEDDING_BAG.sqlName();
-        if (args.size() < 2 || args.size() > 5) {
-            throw new IllegalArgumentException(name + " takes 2 to 5 arguments (ids, table [, mode [, padding_idx]"
-                    + " [, per_sample_weights]]), got " + args.size());
+        if (args.size() < 2 || args.size() > 6) {
+            throw new IllegalArgumentException(name + " takes 2 to 6 arguments (ids, table [, mode [, padding_idx]"
+                    + " [, per_sample_weights] [, output]]), got " + args.size());
         }
         String table = stringLiteral(name, "table", args.get(1));
         EmbeddingBagMode mode = EmbeddingBagMode.MEAN;
@@ -187,10 +207,13 @@ public final class JembedSpark {
         }
         Long paddingIdx = null;
         Expression weights = null;
+        LookupOutput output = null;
         boolean paddingGiven = false;
         for (Expression arg : args.subList(Math.min(3, args.size()), args.size())) {
             DataType type = arg.dataType();
-            if (type instanceof ArrayType && weights == null) {
+            if (type instanceof org.apache.spark.sql.types.StringType && output == null) {
+                output = output(name, arg);
+            } else if (type instanceof ArrayType && weights == null) {
                 weights = arg;
             } else if (!paddingGiven && arg.foldable() && (type == DataTypes.NullType
                     || type == DataTypes.IntegerType || type == DataTypes.LongType || type == DataTypes.ShortType
@@ -200,8 +223,8 @@ public final class JembedSpark {
                 paddingGiven = true;
             } else {
                 throw new IllegalArgumentException(name + ": after the mode come padding_idx (an integer literal or "
-                        + "NULL) and per_sample_weights (an array<float> or array<double> column), each at most "
-                        + "once; got " + arg.sql() + " of type " + type.simpleString());
+                        + "NULL), per_sample_weights (an array<float> or array<double> column) and the output (a "
+                        + "string literal), each at most once; got " + arg.sql() + " of type " + type.simpleString());
             }
         }
         if (weights != null && mode != EmbeddingBagMode.SUM) {
@@ -210,15 +233,31 @@ public final class JembedSpark {
         }
         LookupSpec spec = new LookupSpec(name, table, mode, paddingIdx, args.get(0).sql(),
                 weights == null ? null : weights.sql());
-        checkOnDriver(spec);
         List<Expression> children = weights == null ? List.of(args.get(0)) : List.of(args.get(0), weights);
-        return LookupExpression.of(children, spec);
+        return LookupExpression.of(children, checkOnDriver(spec, output));
     }
 
-    private static void checkOnDriver(LookupSpec spec) {
-        long[] shape = ExecutorTables.inspectIfPresent(spec.table());
-        if (shape != null) {
-            spec.paddingIdx(shape[0]);
+    /**
+     * The spec with its output type fixed: the one asked for, else the table's (when the driver can read its
+     * header, which is then checked, padding_idx included), else float (checked by the first task).
+     */
+    static LookupSpec checkOnDriver(LookupSpec spec, LookupOutput asked) {
+        ExecutorTables.TableHeader header = ExecutorTables.headerIfPresent(spec.table());
+        if (header != null) {
+            spec.paddingIdx(header.rows());
+        }
+        LookupOutput output = asked != null ? asked : header != null ? LookupOutput.forTable(header.dtype())
+                : LookupOutput.FLOAT;
+        output.rowType();   // 'vector' without spark-mllib fails here, at analysis
+        return spec.withOutput(output, asked != null || header != null);
+    }
+
+    private static LookupOutput output(String function, Expression arg) {
+        String name = stringLiteral(function, "output", arg);
+        try {
+            return LookupOutput.fromName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(function + ": " + e.getMessage(), e);
         }
     }
 

@@ -28,12 +28,15 @@ import scala.jdk.javaapi.CollectionConverters;
  * The Catalyst expression behind {@code jembed_embedding} and {@code jembed_embedding_bag}: one row's ids in, its
  * rows (or its pooled row) out, computed by the core library on the table this executor JVM has mapped
  * ({@link ExecutorTables}). It reads Spark's internal arrays directly ({@code ArrayData.toIntArray}, a copy of
- * the row's bytes) and returns an {@link UnsafeArrayData} built from the core's output: no boxing, no conversion to
- * Scala collections, which is what a UDF pays for.
+ * the row's bytes) and returns an {@link UnsafeArrayData} built from the core's output (or a Spark ML vector's
+ * internal row, see {@link LookupOutput}): no boxing, no conversion to Scala collections, which is what a UDF pays
+ * for.
  *
  * <p>Children: the ids ({@code array<int>}, {@code array<bigint>}, or for a plain lookup a single {@code int} or
- * {@code bigint}), then for bags optionally the per-sample weights ({@code array<float>} or {@code array<double>},
- * the latter rounded to float as {@code tensor.float()} does). A null ids or weights array gives a null result.
+ * {@code bigint}), then for bags optionally the per-sample weights ({@code array<float>} or {@code array<double>}),
+ * given to the core in the table's dtype as PyTorch requires: exactly for a float64 table; for a float32 table
+ * doubles are rounded to float ({@code tensor.float()}); for a 16-bit table each weight is rounded to float and then
+ * to the table's type ({@code tensor.float().half()}). A null ids or weights array gives a null result.
  *
  * <p>Results are those of {@code F.embedding} and {@code F.embeddingBag} for the row alone: a bag's sum runs in
  * position order from +0, so a row's result does not depend on which rows share its task.
@@ -43,13 +46,13 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 public final class LookupExpression extends Expression implements CodegenFallback, Serializable {
     private static final long serialVersionUID = 1L;
-    private static final DataType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType, false);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final Seq<Expression> children;
     private final LookupSpec spec;
     private transient ExecutorTables.MappedTable table;
     private transient Long padding;
+    private transient LookupOutput output;
     private transient long rowsSeen;
     /** The ids' element type is bigint, and the array may hold nulls (fixed by the plan; read once per task). */
     private transient boolean idsWide;
@@ -153,10 +156,11 @@ public final class LookupExpression extends Expression implements CodegenFallbac
 
     @Override
     public DataType dataType() {
+        DataType row = (spec.output() == null ? LookupOutput.FLOAT : spec.output()).rowType();
         if (spec.mode() != null || !(ids().dataType() instanceof ArrayType)) {
-            return FLOAT_ARRAY;
+            return row;
         }
-        return DataTypes.createArrayType(FLOAT_ARRAY, false);
+        return DataTypes.createArrayType(row, false);
     }
 
     @Override
@@ -192,6 +196,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         if (t == null) {
             t = ExecutorTables.get(spec.table());
             padding = spec.paddingIdx(t.rows());
+            output = spec.output(t.dtype());
             if (ids().dataType() instanceof ArrayType a) {
                 idsWide = a.elementType() == DataTypes.LongType;
                 idsMayHoldNull = a.containsNull();
@@ -203,10 +208,10 @@ public final class LookupExpression extends Expression implements CodegenFallbac
 
     private Object lookupOne(ExecutorTables.MappedTable t, long id, long rowNumber) {
         Scratch scratch = SCRATCH.get().startRow();
-        Tensor out = scratch.floats(1, t.dim());
+        Tensor out = scratch.rows(t.dtype(), 1, t.dim());
         try {
             F.embedding(new long[] {id}, t.weight(), out);
-            return UnsafeArrayData.fromPrimitiveArray(out.toFloatArray());
+            return output.internalRow(out);
         } catch (IndexOutOfBoundsException e) {
             throw badId(t, rowNumber, String.valueOf(id), id, e);
         } finally {
@@ -221,28 +226,19 @@ public final class LookupExpression extends Expression implements CodegenFallbac
             return new GenericArrayData(new Object[0]);
         }
         Scratch scratch = SCRATCH.get().startRow();
-        Tensor out = scratch.floats(n, t.dim());
-        float[] flat;
+        Tensor out = scratch.rows(t.dtype(), n, t.dim());
         try {
             if (!idsWide) {
                 F.embedding(ids.toIntArray(), t.weight(), out);
             } else {
                 F.embedding(ids.toLongArray(), t.weight(), out);
             }
-            flat = out.toFloatArray();
+            return new GenericArrayData(output.internalRows(out));
         } catch (IndexOutOfBoundsException e) {
             throw badId(t, ids, rowNumber, e);
         } finally {
             scratch.release(out);
         }
-        Object[] rows = new Object[n];
-        int dim = t.dim();
-        for (int i = 0; i < n; i++) {
-            float[] one = new float[dim];
-            System.arraycopy(flat, i * dim, one, 0, dim);
-            rows[i] = UnsafeArrayData.fromPrimitiveArray(one);
-        }
-        return new GenericArrayData(rows);
     }
 
     private Object pool(ExecutorTables.MappedTable t, ArrayData ids, ArrayData weights, long rowNumber) {
@@ -252,7 +248,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         boolean wide = idsWide;
         Tensor input = scratch.indices(wide, n);
         Tensor perSample = null;
-        Tensor out = scratch.floats(1, t.dim());
+        Tensor out = scratch.rows(t.dtype(), 1, t.dim());
         try {
             if (wide) {
                 input.copyFrom(ids.toLongArray());
@@ -266,12 +262,12 @@ public final class LookupExpression extends Expression implements CodegenFallbac
                             + weights.numElements() + " per_sample_weights in column " + spec.weightsColumn()
                             + " (ids " + preview(ids) + ")", spec.column(), rowNumber, null, null);
                 }
-                perSample = scratch.weights(n);
-                perSample.copyFrom(weightsAsFloats(t, weights, rowNumber));
+                perSample = scratch.weights(t.dtype(), n);
+                copyWeights(t, weights, rowNumber, perSample);
             }
             F.embeddingBag(input, t.weight(), scratch.firstOffset(wide), null, 2.0, spec.mode(), perSample,
                     false, padding, out);
-            return UnsafeArrayData.fromPrimitiveArray(out.toFloatArray());
+            return output.internalRow(out);
         } catch (IndexOutOfBoundsException e) {
             throw badId(t, ids, rowNumber, e);
         } finally {
@@ -281,7 +277,8 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         }
     }
 
-    private float[] weightsAsFloats(ExecutorTables.MappedTable t, ArrayData weights, long rowNumber) {
+    /** The row's weights into {@code perSample} (the table's dtype), converted as the class comment says. */
+    private void copyWeights(ExecutorTables.MappedTable t, ArrayData weights, long rowNumber, Tensor perSample) {
         for (int i = 0; i < weights.numElements(); i++) {
             if (weights.isNullAt(i)) {
                 throw new JembedLookupException(spec.function() + ": null per_sample_weight at position " + i
@@ -289,15 +286,29 @@ public final class LookupExpression extends Expression implements CodegenFallbac
                         + " (table '" + t.table() + "')", spec.weightsColumn(), rowNumber, null, null);
             }
         }
-        if (elementType(weights()) == DataTypes.FloatType) {
-            return weights.toFloatArray();
+        boolean doubles = elementType(weights()) == DataTypes.DoubleType;
+        if (perSample.dtype() == DType.FLOAT64) {
+            perSample.copyFrom(doubles ? weights.toDoubleArray() : widen(weights.toFloatArray()));
+            return;
+        }
+        if (!doubles) {
+            perSample.copyFrom(weights.toFloatArray());
+            return;
         }
         double[] wide = weights.toDoubleArray();
         float[] narrow = new float[wide.length];
         for (int i = 0; i < wide.length; i++) {
             narrow[i] = (float) wide[i];
         }
-        return narrow;
+        perSample.copyFrom(narrow);
+    }
+
+    private static double[] widen(float[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i];
+        }
+        return out;
     }
 
     private void checkNoNulls(ExecutorTables.MappedTable t, ArrayData ids, long rowNumber) {
@@ -364,8 +375,8 @@ public final class LookupExpression extends Expression implements CodegenFallbac
 
     /**
      * Tensors reused from row to row by one thread, so that a row costs no native allocation: index and weight
-     * tensors by length (up to {@link #MAX_LENGTH}), outputs by shape (up to {@link #MAX_CACHED} elements). Larger
-     * ones are the row's own, closed after it.
+     * tensors by length (up to {@link #MAX_LENGTH}), outputs by dtype and shape (up to {@link #MAX_CACHED}
+     * elements). Larger ones are the row's own, closed after it.
      */
     static final class Scratch {
         static final int MAX_LENGTH = 512;
@@ -374,7 +385,7 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         static final int MAX_KEPT = 256;
         private final Tensor[] intInputs = new Tensor[MAX_LENGTH + 1];
         private final Tensor[] longInputs = new Tensor[MAX_LENGTH + 1];
-        private final Tensor[] weightInputs = new Tensor[MAX_LENGTH + 1];
+        private final Tensor[][] weightInputs = new Tensor[DType.values().length][];
         private final java.util.HashMap<Long, Tensor> outputs = new java.util.HashMap<>();
         private final List<Tensor> uncached = new ArrayList<>();
         private long lastOutputKey = -1;
@@ -386,21 +397,28 @@ public final class LookupExpression extends Expression implements CodegenFallbac
             return byLength(wide ? longInputs : intInputs, wide ? DType.INT64 : DType.INT32, n);
         }
 
-        Tensor weights(int n) {
-            return byLength(weightInputs, DType.FLOAT32, n);
+        Tensor weights(DType dtype, int n) {
+            Tensor[] cache = weightInputs[dtype.ordinal()];
+            if (cache == null) {
+                cache = new Tensor[MAX_LENGTH + 1];
+                weightInputs[dtype.ordinal()] = cache;
+            }
+            return byLength(cache, dtype, n);
         }
 
-        Tensor floats(int rows, int dim) {
-            long key = ((long) dim << 20) | rows;
+        /** A {@code (rows, dim)} output of {@code dtype}. */
+        Tensor rows(DType dtype, int rows, int dim) {
+            if ((long) rows * dim > MAX_CACHED) {
+                return own(dtype, rows, dim);
+            }
+            // Unique for cached shapes: rows and dim are at most MAX_CACHED (2^16) each.
+            long key = ((long) dtype.ordinal() << 52) | ((long) dim << 20) | rows;
             if (key == lastOutputKey) {
                 return lastOutput;
             }
-            if ((long) rows * dim > MAX_CACHED) {
-                return own(DType.FLOAT32, rows, dim);
-            }
             Tensor cached = outputs.get(key);
             if (cached == null) {
-                cached = io.jembed.Torch.empty(DType.FLOAT32, rows, dim);
+                cached = io.jembed.Torch.empty(dtype, rows, dim);
                 outputs.put(key, cached);
             }
             lastOutputKey = key;

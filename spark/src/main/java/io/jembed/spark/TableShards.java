@@ -1,6 +1,8 @@
 package io.jembed.spark;
 
+import io.jembed.DType;
 import io.jembed.io.MalformedFileException;
+import io.jembed.io.safetensors.SafetensorsDType;
 import io.jembed.io.safetensors.SafetensorsTensorInfo;
 import io.jembed.mapped.MappedTensors;
 import java.io.IOException;
@@ -41,8 +43,9 @@ public final class TableShards {
     private TableShards() {
     }
 
-    /** A set of shards, in shard order: the files, the first row of each, the table's rows and dim. */
-    public record Layout(List<String> tables, long[] starts, long rows, int dim) implements java.io.Serializable {
+    /** A set of shards, in shard order: the files, the first row of each, the table's rows, dim and dtype. */
+    public record Layout(List<String> tables, long[] starts, long rows, int dim, DType dtype)
+            implements java.io.Serializable {
         /** The shard holding global row {@code id} (in {@code [0, rows)}). */
         public int shardOf(long id) {
             int at = Arrays.binarySearch(starts, id);
@@ -55,7 +58,8 @@ public final class TableShards {
      * {@code <stem>-shard-00000-of-00004.safetensors}, and returns them in shard order.
      *
      * @throws IllegalArgumentException if {@code shards} is not in {@code [1, rows]}
-     * @throws JembedTableException if the table is malformed or not a 2-D float32 table
+     * @throws JembedTableException if the table is malformed or not a 2-D floating-point table (F32, F64, F16 or
+     *     BF16, kept as it is)
      */
     public static List<Path> split(Path table, int shards, Path outDir) throws IOException {
         MappedTensors tensors;
@@ -73,7 +77,7 @@ public final class TableShards {
         }
         Files.createDirectories(outDir);
         String stem = table.getFileName().toString().replaceFirst("\\.safetensors$", "");
-        long rowBytes = dim * 4;
+        long rowBytes = dim * info.dtype().itemSize();
         List<Path> files = new ArrayList<>();
         try (FileChannel source = FileChannel.open(table, StandardOpenOption.READ)) {
             for (int k = 0; k < shards; k++) {
@@ -82,8 +86,9 @@ public final class TableShards {
                 Path file = outDir.resolve(String.format("%s-shard-%05d-of-%05d.safetensors", stem, k, shards));
                 String header = "{\"__metadata__\":{" + entry(INDEX, k) + "," + entry(COUNT, shards) + ","
                         + entry(ROW_START, start) + "," + entry(ROWS_TOTAL, rows) + ","
-                        + entry(SOURCE, table.getFileName().toString()) + "},\"weight\":{\"dtype\":\"F32\","
-                        + "\"shape\":[" + count + "," + dim + "],\"data_offsets\":[0," + count * rowBytes + "]}}";
+                        + entry(SOURCE, table.getFileName().toString()) + "},\"weight\":{\"dtype\":\""
+                        + info.dtype().name() + "\",\"shape\":[" + count + "," + dim + "],\"data_offsets\":[0,"
+                        + count * rowBytes + "]}}";
                 write(file, header, source, info.fileOffset() + start * rowBytes, count * rowBytes);
                 files.add(file);
             }
@@ -113,6 +118,7 @@ public final class TableShards {
         long[] counts = new long[n];
         long rows = -1;
         long dim = -1;
+        SafetensorsDType dtype = null;
         for (String shard : shardTables) {
             Path file = ExecutorTables.resolve(shard);
             try {
@@ -127,12 +133,14 @@ public final class TableShards {
                             + " files were given" + (index >= 0 && index < n && ordered[index] != null
                             ? " and shard " + index + " is also " + ordered[index] : ""), null);
                 }
-                if (rows >= 0 && (total != rows || info.shape()[1] != dim)) {
+                if (rows >= 0 && (total != rows || info.shape()[1] != dim || info.dtype() != dtype)) {
                     throw new JembedTableException(shard, "belongs to a table of " + total + " rows of dim "
-                            + info.shape()[1] + ", the other shards to one of " + rows + " rows of dim " + dim, null);
+                            + info.shape()[1] + " in " + info.dtype() + ", the other shards to one of " + rows
+                            + " rows of dim " + dim + " in " + dtype, null);
                 }
                 rows = total;
                 dim = info.shape()[1];
+                dtype = info.dtype();
                 ordered[index] = shard;
                 starts[index] = number(shard, meta, ROW_START);
                 counts[index] = info.shape()[0];
@@ -152,7 +160,7 @@ public final class TableShards {
             throw new JembedTableException(ordered[n - 1], "the shards hold " + next + " rows, the table " + rows,
                     null);
         }
-        return new Layout(List.of(ordered), starts, rows, (int) dim);
+        return new Layout(List.of(ordered), starts, rows, (int) dim, dtype.storedDType());
     }
 
     private static long number(String shard, Map<String, String> meta, String key) {

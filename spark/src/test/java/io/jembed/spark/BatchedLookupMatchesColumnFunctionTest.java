@@ -62,6 +62,9 @@ class BatchedLookupMatchesColumnFunctionTest {
         assertNotNull(lookup, failure.toString());
         assertTrue(lookup.getMessage().startsWith("embedding_bag: bad id in column ids, row 2000 of partition 2: id 300 "
                 + "is not in [0, 300)"), lookup.getMessage());
+        assertEquals("ids", lookup.column());
+        assertEquals(2000, lookup.row());
+        assertEquals(300L, lookup.id());
         assertTrue(lookup.getCause() instanceof IndexOutOfBoundsException);
     }
 }

@@ -86,9 +86,50 @@ class FailuresTest {
                 .save());
         JembedLookupException lookup = find(failure, JembedLookupException.class);
         assertNotNull(lookup, failure.toString());
-        assertTrue(lookup.getMessage().contains("bad id in column ids, row 2000 of partition 2: id 5000 is not in "
-                + "[0, 5000)"), lookup.getMessage());
+        assertTrue(lookup.getMessage().startsWith("sharded embedding_bag: bad id in column ids, row 2000 of partition "
+                + "2: id 5000 is not in [0, 5000) (ids [3, 5000, 4]; 4 shards)"), lookup.getMessage());
+        assertEquals("ids", lookup.column());
+        assertEquals(2000, lookup.row(), "the row's position in its partition, as the message says");
+        assertEquals(5000L, lookup.id());
         assertNotNull(find(failure, IndexOutOfBoundsException.class));
+
+        // The plain lookup over the same shards.
+        Dataset<Row> rows = ShardedLookup.embedding(withOneBadId(spark, -1), "ids", shards, "e");
+        Exception plain = assertThrows(Exception.class, () -> rows.write().format("noop").mode("overwrite").save());
+        JembedLookupException plainLookup = find(plain, JembedLookupException.class);
+        assertNotNull(plainLookup, plain.toString());
+        assertTrue(plainLookup.getMessage().startsWith("sharded embedding: bad id in column ids, row 2000 of partition "
+                + "2: id -1 is not in [0, 5000) (ids [3, -1, 4]; 4 shards)"), plainLookup.getMessage());
+        assertEquals(2000, plainLookup.row());
+        assertEquals(-1L, plainLookup.id());
+    }
+
+    @Test
+    void aBadIdInThePlainLookupNamesTheColumnTheRowAndTheId() {
+        SparkSession spark = LocalSpark.session();
+        String table = LocalSpark.writeTable("failures-plain.safetensors", TABLE_ROWS, 8, 35).toString();
+        // An array of ids per row, then one id per row (the row with k = 12,000 holds the bad one).
+        Dataset<Row> arrays = withOneBadId(spark, TABLE_ROWS).select(JembedSpark.embedding(col("ids"), table)
+                .as("e"));
+        Dataset<Row> scalars = withOneBadId(spark, TABLE_ROWS).selectExpr("ids[1] AS id")
+                .select(JembedSpark.embedding(col("id"), table).as("e"));
+        String[] expected = {"jembed_embedding: bad id in column ids, row 2000 of partition 2: id 5000 is not in [0, "
+                + "5000) (ids [3, 5000, 4]; table '" + table + "' of 5000 rows): ", "jembed_embedding: bad id in "
+                + "column id, row 2000 of partition 2: id 5000 is not in [0, 5000) (ids 5000; table '" + table
+                + "' of 5000 rows): "};
+        Dataset<?>[] frames = {arrays, scalars};
+        for (int i = 0; i < 2; i++) {
+            Dataset<?> frame = frames[i];
+            Exception failure = assertThrows(Exception.class, () -> frame.write().format("noop").mode("overwrite")
+                    .save());
+            JembedLookupException lookup = find(failure, JembedLookupException.class);
+            assertNotNull(lookup, failure.toString());
+            assertTrue(lookup.getMessage().startsWith(expected[i]), lookup.getMessage());
+            assertEquals(i == 0 ? "ids" : "id", lookup.column());
+            assertEquals(2000, lookup.row());
+            assertEquals(5000L, lookup.id());
+            assertTrue(lookup.getCause() instanceof IndexOutOfBoundsException, "the core's exception is the cause");
+        }
     }
 
     @Test

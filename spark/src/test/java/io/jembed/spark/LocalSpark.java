@@ -55,8 +55,28 @@ final class LocalSpark {
 
     /** A (rows, dim) float32 table of N(0, 1) values from {@code seed}, saved as safetensors under {@code name}. */
     static Path writeTable(String name, long rows, long dim, long seed) {
+        try (Tensor weight = table(rows, dim, seed, DType.FLOAT32)) {
+            return save(name, weight);
+        }
+    }
+
+    /**
+     * A (rows, dim) table of N(0, 1) values from {@code seed} in {@code dtype}: drawn in float64 for a float64 table
+     * (values no float holds), else drawn in float32 and rounded to nearest even.
+     */
+    static Tensor table(long rows, long dim, long seed, DType dtype) {
+        if (dtype == DType.FLOAT64 || dtype == DType.FLOAT32) {
+            return Torch.randn(new Generator(seed), dtype, rows, dim);
+        }
+        try (Tensor wide = Torch.randn(new Generator(seed), DType.FLOAT32, rows, dim)) {
+            return wide.to(dtype);
+        }
+    }
+
+    /** {@code weight} saved as safetensors under {@code name} (16-bit tensors as F16/BF16). */
+    static Path save(String name, Tensor weight) {
         Path file = tables().resolve(name);
-        try (Tensor weight = Torch.randn(new Generator(seed), DType.FLOAT32, rows, dim)) {
+        try {
             Safetensors.saveFile(Map.of("weight", weight), file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -111,6 +111,45 @@ class ShardedLookupMatchesUnshardedTest {
         input.unpersist();
     }
 
+    @Test
+    void fourShardsGiveThePlainLookupsRowsBitForBit() throws IOException {
+        SparkSession spark = LocalSpark.session();
+        Path table = LocalSpark.writeTable("sharded-plain.safetensors", TABLE_ROWS, DIM, 23);
+        List<String> shards = TableShards.split(table, 4, LocalSpark.tables().resolve("plain-shards")).stream()
+                .map(Path::toString).toList();
+        Dataset<Row> input = spark.range(0, 5_000, 1, 3).selectExpr("id AS k",
+                        "IF(k % 1000 = 5, NULL, slice(transform(sequence(0, 9), i -> pmod(xxhash64(id, i), "
+                                + TABLE_ROWS + ")), 1, CAST(pmod(xxhash64(id, -1), 10) AS INT))) AS ids")
+                .selectExpr("k", "ids", "CAST(pmod(k * 7919, " + TABLE_ROWS + ") AS INT) AS id");
+        for (String column : new String[] {"ids", "id"}) {
+            Dataset<Row> sharded = ShardedLookup.embedding(input, column, shards, "e");
+            assertEquals(input.select(JembedSpark.embedding(col(column), table.toString())).schema().fields()[0]
+                    .dataType(), sharded.schema().apply("e").dataType(), "the column function's type");
+            Map<Long, List<Object>> expected = new HashMap<>();
+            for (Row row : input.select(col("k"), JembedSpark.embedding(col(column), table.toString()).as("e"))
+                    .collectAsList()) {
+                expected.put(row.getLong(0), row.isNullAt(1) ? null
+                        : TableDTypesMatchCoreTest.flatten(row.get(1)));
+            }
+            List<Row> got = sharded.select("k", "e").collectAsList();
+            assertEquals(5_000, got.size(), "every input row comes back once");
+            for (Row row : got) {
+                List<Object> want = expected.get(row.getLong(0));
+                if (want == null) {
+                    assertTrue(row.isNullAt(1), "a null ids array gives null");
+                    continue;
+                }
+                List<Object> have = TableDTypesMatchCoreTest.flatten(row.get(1));
+                assertEquals(want.size(), have.size());
+                for (int i = 0; i < want.size(); i++) {
+                    assertEquals(Float.floatToRawIntBits((Float) want.get(i)),
+                            Float.floatToRawIntBits((Float) have.get(i)), column + ": row k=" + row.getLong(0)
+                            + " element " + i);
+                }
+            }
+        }
+    }
+
     private static float[] floats(List<Object> values) {
         float[] out = new float[values.size()];
         for (int i = 0; i < out.length; i++) {

@@ -38,11 +38,17 @@ public final class OnSpark {
         Dataset<Row> pooled = events.select(
                 JembedSpark.embeddingBag(col("ids"), "table.safetensors", "mean").as("mean"),
                 JembedSpark.embeddingBag(col("ids"), "table.safetensors",
-                        new BagOptions().mode("sum").perSampleWeights("w")).as("weighted"));
+                        new BagOptions().mode("sum").perSampleWeights("w")).as("weighted"),
+                // a Spark ML Vector column, for Spark ML stages (spark-mllib, which every Spark distribution has)
+                JembedSpark.embeddingBag(col("ids"), "table.safetensors",
+                        new BagOptions().mode("mean").output("vector")).as("features"));
         // SQL and PySpark: SELECT jembed_embedding_bag(ids, 'table.safetensors', 'sum', w) FROM events
         Row row = pooled.first();
         check(row.getList(0), List.of(3f, -2f));
         check(row.getList(1), List.of(3.5f, -1f));
+        if (!row.get(2).equals(new org.apache.spark.ml.linalg.DenseVector(new double[] {3, -2}))) {
+            throw new AssertionError("got " + row.get(2) + ", want the vector [3.0, -2.0]");
+        }
 
         // A table split into shards by row range, looked up shard by shard, pooled back per row: the same bits
         List<String> shards = TableShards.split(Path.of("table.safetensors"), 2, Path.of("shards")).stream()
