@@ -47,6 +47,33 @@ class BatchedLookupMatchesColumnFunctionTest {
     }
 
     @Test
+    void float64And16BitTablesAndOutputTypesGiveThePerRowResultsBitForBit() {
+        SparkSession spark = LocalSpark.session();
+        Dataset<Row> input = spark.range(0, 6_000, 1, 2).selectExpr("id AS k",
+                        "slice(transform(sequence(0, 9), i -> CAST(pmod(xxhash64(id, i), 500) AS INT)), 1, "
+                                + "CAST(pmod(xxhash64(id, -1), 10) AS INT)) AS ids")
+                .selectExpr("k", "ids",
+                        "transform(ids, (x, i) -> CAST((pmod(xxhash64(k, i), 2001) - 1000) / 999.0 AS DOUBLE)) AS w");
+        for (io.jembed.DType dtype : new io.jembed.DType[] {io.jembed.DType.FLOAT64, io.jembed.DType.FLOAT16}) {
+            String table;
+            try (io.jembed.Tensor weight = LocalSpark.table(500, 8, 53, dtype)) {
+                table = LocalSpark.save("batched-" + dtype + ".safetensors", weight).toString();
+            }
+            BagOptions[] configs = {new BagOptions().mode("sum").perSampleWeights("w"),
+                new BagOptions().mode("mean").paddingIdx(3),
+                new BagOptions().mode("max").output(dtype == io.jembed.DType.FLOAT64 ? "float" : "double")};
+            for (BagOptions options : configs) {
+                Dataset<Row> batched = BatchedLookup.embeddingBag(input, "ids", table, options, "e");
+                Dataset<Row> perRow = input.select(col("k"), JembedSpark.embeddingBag(col("ids"), table, options)
+                        .as("want"));
+                assertEquals(perRow.schema().apply("want").dataType(), batched.schema().apply("e").dataType());
+                long differing = batched.select("k", "e").join(perRow, "k").where("NOT (e <=> want)").count();
+                assertEquals(0, differing, dtype + " " + options.mode() + " " + options.output());
+            }
+        }
+    }
+
+    @Test
     void aBadIdNamesTheColumnTheRowAndTheId() {
         SparkSession spark = LocalSpark.session();
         String table = LocalSpark.writeTable("batched-bad.safetensors", 300, 4, 52).toString();
