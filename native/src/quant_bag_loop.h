@@ -33,8 +33,8 @@ namespace {
 
 // How far ahead rows are prefetched: about kQuantPrefetchLines cache lines of rows (a row counted as the lines it can
 // span), at least 16 rows (the float kernels' distance) and at most 32. 4-bit rows of dim 64 (36 bytes) and 8-bit
-// rows of dim 64 (72 bytes) get 32, 8-bit rows of dim 256 (264 bytes) 16. On this project's 2-vCPU Zen 5 VM, 32 rows
-// ahead beat 16 for rows of dim 64 in an interleaved A/B of the kernels (docs/bench/quantized/kernel-notes.md).
+// rows of dim 64 (72 bytes) get 32, 8-bit rows of dim 256 (264 bytes) 16. Chosen from interleaved A/B runs on a
+// loaded machine (docs/bench/quantized/kernel-notes.md); 8-bit lookups may prefer fewer: to be rerun quietly.
 constexpr int64_t kQuantPrefetchLines = 96;
 constexpr int64_t kQuantPrefetchMinRows = 16;
 constexpr int64_t kQuantPrefetchMaxRows = 32;
