@@ -30,20 +30,27 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class BenchMain {
     private BenchMain() {}
 
-    /** ServingBenchmark's grid: every table, dim and batch of issue 13's goals with --full, the corners without. */
+    /**
+     * ServingBenchmark's grid: every table, dim and batch of issue 13's goals with --full, the corners without. JMH's
+     * {@code param} adds values to a parameter's list, so a narrower grid starts from {@link #servingRun} instead.
+     */
     static ChainedOptionsBuilder serving(boolean full) {
-        ChainedOptionsBuilder options = new OptionsBuilder()
+        if (full) {
+            return servingRun().param("impl", ServingBenchmark.IMPLS).param("table", "L1", "L2", "L3")
+                    .param("dim", "16", "32", "128").param("batch", "1", "8", "64", "512");
+        }
+        return servingRun().param("impl", ServingBenchmark.IMPLS).param("table", "L1", "L3")
+                .param("dim", "16", "128").param("batch", "1", "8", "64");
+    }
+
+    /** ServingBenchmark's forks and iterations, with no parameter values yet. */
+    static ChainedOptionsBuilder servingRun() {
+        return new OptionsBuilder()
                 .include(ServingBenchmark.class.getSimpleName())
-                .param("impl", ServingBenchmark.IMPLS)
                 .addProfiler(GCProfiler.class)
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx3g")
                 .forks(3).warmupIterations(2).warmupTime(TimeValue.milliseconds(300))
                 .measurementIterations(3).measurementTime(TimeValue.milliseconds(300));
-        if (full) {
-            return options.param("table", "L1", "L2", "L3").param("dim", "16", "32", "128")
-                    .param("batch", "1", "8", "64", "512");
-        }
-        return options.param("table", "L1", "L3").param("dim", "16", "128").param("batch", "1", "8", "64");
     }
 
     public static void main(String[] args) throws RunnerException, IOException {
@@ -152,7 +159,7 @@ public final class BenchMain {
         parts.run(servingFile.getFileName().toString(), () -> new Runner(servingOptions.threads(1)
                 .resultFormat(ResultFormatType.JSON).result(servingFile.toString()).build()).run());
         Path twoThreadsFile = out.resolve("results-serving-2threads.json");
-        parts.run(twoThreadsFile.getFileName().toString(), () -> new Runner(serving(false).threads(2)
+        parts.run(twoThreadsFile.getFileName().toString(), () -> new Runner(servingRun().threads(2)
                 .param("impl", "tensor", "long[]", "arraycopy-long[]")
                 .param("table", "L1").param("dim", "16").param("batch", "8", "64")
                 .resultFormat(ResultFormatType.JSON).result(twoThreadsFile.toString()).build()).run());
