@@ -191,6 +191,56 @@ public final class LookupExpression extends Expression implements CodegenFallbac
         return spec.mode() == null ? lookupEach(t, ids, rowNumber) : pool(t, ids, weightsValue, rowNumber);
     }
 
+    // ---- what BatchedLookupExec needs to pool many rows in one core call, as eval pools one ---------------
+
+    /**
+     * Numbers the next evaluated row {@code rowNumber} of its partition (for the batched node's rows that it does not
+     * pool itself, such as those that fail: their errors then name the row as the per-row plan does).
+     */
+    void numberNextRow(long rowNumber) {
+        rowsSeen = rowNumber;
+    }
+
+    /** The mapped table, opened (and the padding, output and ids' type fixed) as the first evaluated row does. */
+    ExecutorTables.MappedTable openTable() {
+        return table();
+    }
+
+    /** The ids' child (bound to the input row as this expression is). */
+    Expression idsChild() {
+        return ids();
+    }
+
+    /** The weights' child, or {@code null}. */
+    Expression weightsChild() {
+        return weights();
+    }
+
+    /** After {@link #openTable}: the ids are bigint. */
+    boolean idsWide() {
+        return idsWide;
+    }
+
+    /** After {@link #openTable}: the ids' array may hold nulls. */
+    boolean idsMayHoldNull() {
+        return idsMayHoldNull;
+    }
+
+    /** After {@link #openTable}: the padding row as the core takes it. */
+    Long padding() {
+        return padding;
+    }
+
+    /** After {@link #openTable}: the output type. */
+    LookupOutput output() {
+        return output;
+    }
+
+    /** The weights are array<double> (else array<float>); only with weights. */
+    boolean doubleWeights() {
+        return elementType(weights()) == DataTypes.DoubleType;
+    }
+
     private ExecutorTables.MappedTable table() {
         ExecutorTables.MappedTable t = table;
         if (t == null) {
