@@ -3,6 +3,8 @@ package io.jembed.spark;
 import io.jembed.DType;
 import io.jembed.Tensor;
 import io.jembed.Torch;
+import io.jembed.backend.Backends;
+import io.jembed.backend.NativeBackend;
 import io.jembed.nn.functional.F;
 import java.util.Arrays;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -270,8 +272,20 @@ final class BatchedBags {
                     psw.copyFrom(Arrays.copyOf(floatWeights, total));
                 }
             }
-            F.embeddingBag(input, table.weight(), bagStarts, null, 2.0, lookup.spec().mode(), psw, false,
-                    lookup.padding(), out);
+            if (Backends.current() instanceof NativeBackend nativeBackend) {
+                // On this task's thread alone: Spark runs a task per core it was given, so the core's helper
+                // threads (which split a large call across the machine's processors) would only compete with the
+                // other tasks, and spin while waiting for them. The arguments are F.embeddingBag's, as it passes
+                // them on after its checks (1-D ids with offsets of their dtype: bag size 0; padding_idx as a row,
+                // -1 for none); the ids were checked in add(), and the backend checks them again.
+                Long padding = lookup.padding();
+                long paddingRow = padding == null ? -1 : padding < 0 ? padding + table.rows() : padding;
+                nativeBackend.embeddingBag(table.weight(), input, bagStarts, 0, lookup.spec().mode(), psw,
+                        paddingRow, out, null, 1);
+            } else {
+                F.embeddingBag(input, table.weight(), bagStarts, null, 2.0, lookup.spec().mode(), psw, false,
+                        lookup.padding(), out);
+            }
             read(out, dim);
         } finally {
             if (psw != null) {

@@ -14,7 +14,10 @@ import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
+import org.apache.spark.sql.catalyst.expressions.SortOrder;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
+import org.apache.spark.sql.catalyst.plans.physical.UnknownPartitioning;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.Metadata;
@@ -79,6 +82,29 @@ public final class BatchedLookupExec extends SparkPlan {
             out.add(e.toAttribute());
         }
         return CollectionConverters.asScala(out).toList();
+    }
+
+    /** The child's partitioning, when the columns it names are passed through (as {@code ProjectExec} keeps it). */
+    @Override
+    public Partitioning outputPartitioning() {
+        Partitioning p = child.outputPartitioning();
+        if (p instanceof Expression e && !e.references().subsetOf(outputSet())) {
+            return new UnknownPartitioning(p.numPartitions());
+        }
+        return p;
+    }
+
+    /** The child's ordering, as far as the columns it names are passed through: rows keep their order. */
+    @Override
+    public Seq<SortOrder> outputOrdering() {
+        List<SortOrder> kept = new ArrayList<>();
+        for (SortOrder order : CollectionConverters.asJava(child.outputOrdering())) {
+            if (!order.references().subsetOf(outputSet())) {
+                break;
+            }
+            kept.add(order);
+        }
+        return CollectionConverters.asScala(kept).toList();
     }
 
     @Override

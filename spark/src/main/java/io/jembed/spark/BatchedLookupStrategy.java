@@ -53,7 +53,17 @@ public final class BatchedLookupStrategy extends SparkStrategy {
         if (!any) {
             return none();
         }
-        int batchRows = Integer.parseInt(conf.getConfString(BATCH_ROWS, String.valueOf(DEFAULT_BATCH_ROWS)).trim());
+        String rowsSetting = conf.getConfString(BATCH_ROWS, String.valueOf(DEFAULT_BATCH_ROWS)).trim();
+        int batchRows;
+        try {
+            batchRows = Integer.parseInt(rowsSetting);
+        } catch (NumberFormatException e) {
+            batchRows = 0;
+        }
+        if (batchRows < 1) {
+            throw new IllegalArgumentException(BATCH_ROWS + " must be a whole number of rows, at least 1, got '"
+                    + rowsSetting + "'");
+        }
         // The child reads only the columns the projection needs (as a scan under a projection would: planned
         // together, a file scan prunes the columns it reads), so each batch keeps no more of each row than that.
         LogicalPlan child = project.child();

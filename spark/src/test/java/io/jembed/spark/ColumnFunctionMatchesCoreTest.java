@@ -65,6 +65,9 @@ class ColumnFunctionMatchesCoreTest {
                         .as("sumWPad"),
                 org.apache.spark.sql.functions.expr("jembed_embedding(ids, '" + table + "')").as("rows"));
 
+        // The test session has the extension, so the bag lookups are pooled by the batched plan.
+        String plan = ((org.apache.spark.sql.classic.Dataset<Row>) result).queryExecution().executedPlan().toString();
+        assertTrue(plan.contains("BatchedLookup"), plan);
         JavaRDD<InternalRow> internal = ((org.apache.spark.sql.classic.Dataset<Row>) result).queryExecution().toRdd()
                 .toJavaRDD();
         List<Tally> tallies = internal.mapPartitions(new CompareWithCore(table)).collect();

@@ -54,7 +54,9 @@ import org.apache.spark.storage.StorageLevel;
  * Every Spark variant writes to the {@code noop} sink, so each row is computed and nothing is stored. Ids are
  * {@code xxhash64} of the row number, uniform over the table, made once and cached in memory before the timed runs.
  * Arguments: {@code --rows 10000000 --ids 20 --table-rows 1000000 --dim 64 --join-rows 1000000 --hot-rows 2000000
- * --partitions 8 --rounds 2 --out docs/bench/spark/report.md --work spark/target/bench-spark}; each variant's best
+ * --partitions 8 --rounds 2 --out docs/bench/spark/report.md --work spark/target/bench-spark --variants all}
+ * ({@code --variants jembed,rowbyrow} runs only those, interleaved by round, and prints their best rounds instead of
+ * the report; short names: ids, jembed, rowbyrow, udf, join, hot); each variant's best
  * round is reported (the join runs once). The report opens with issue 14's goals (the column function at least 3 times the UDF's rate
  * and 10 times the join's) and their measured ratios; the table file is written to {@code --work}, not beside the
  * report.
@@ -76,6 +78,7 @@ public final class SparkLookupBenchmark {
                 "docs/bench/spark/report.md"));
         options.put("work", "spark/target/bench-spark");
         options.put("hot-rows", "2000000");
+        options.put("variants", "all");
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!args[i].startsWith("--") || !options.containsKey(args[i].substring(2))) {
                 throw new IllegalArgumentException("unknown option " + args[i] + "; options: " + options.keySet());
@@ -156,6 +159,13 @@ public final class SparkLookupBenchmark {
                 .as("e")));
         variants.put(UDF_HOT, hotInput.select(hotUdfMean.apply(col("ids")).as("e")));
 
+        String only = options.get("variants");
+        if (!only.equals("all")) {
+            // A quick A/B of some variants (short names: ids, jembed, rowbyrow, udf, join, hot), interleaved by
+            // round; no report, only the lines below.
+            List<String> keep = List.of(only.split(","));
+            variants.keySet().removeIf(name -> !keep.contains(shortName(name)));
+        }
         long opensBefore = ExecutorTables.opens();
         Map<String, double[]> results = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
@@ -184,6 +194,12 @@ public final class SparkLookupBenchmark {
             }
         }
         long opensDuring = ExecutorTables.opens() - opensBefore;
+        if (!only.equals("all")) {
+            results.forEach((name, best) -> System.out.printf(Locale.ROOT, "best of %d rounds, %s: %.1f s, %.0f "
+                    + "rows/s%n", rounds, name, best[1], rate(best)));
+            spark.stop();
+            return;
+        }
 
         System.err.println("core jembed alone on 2 threads");
         double[] perBag = {Double.MAX_VALUE, 0};
@@ -199,6 +215,15 @@ public final class SparkLookupBenchmark {
         Files.writeString(out, report);
         System.out.println(report);
         spark.stop();
+    }
+
+    private static String shortName(String variant) {
+        return switch (variant) {
+            case "ids only" -> "ids";
+            case JEMBED_PER_ROW -> "rowbyrow";
+            case JEMBED_HOT, UDF_HOT -> "hot";
+            default -> variant;
+        };
     }
 
     /** A plain UDF's bag mean over a broadcast float[][], as one writes it by hand. */
