@@ -29,6 +29,10 @@ import org.apache.spark.sql.types.StructType;
  * across rows, which pays when the lookup itself (random rows of a large table) is the cost. Results are the column
  * function's, bit for bit: each bag is still summed in position order from +0. It reads and writes Spark's internal
  * rows ({@code queryExecution().toRdd()}), so the input's plan runs as it is.
+ *
+ * <p>In a session with {@link JembedSparkExtensions}, the column function is itself planned this way, and faster
+ * (no copy of each row and of its ids into Java arrays; {@link BatchedLookupStrategy}); this transformation is for
+ * sessions without the extension.
  */
 public final class BatchedLookup {
     /** Rows per core call. */
