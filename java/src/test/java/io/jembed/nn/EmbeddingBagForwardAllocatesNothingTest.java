@@ -133,7 +133,7 @@ class EmbeddingBagForwardAllocatesNothingTest {
     @Test
     void countedAllocationSeesTheAllocatingForward() {
         // The instrument itself: the forward that returns a new tensor allocates it on this thread, every call.
-        try (Shape shape = new Shape(64, 5)) {
+        try (Shape shape = new Shape(8, 5)) {
             EmbeddingBag bag = module(shape, EmbeddingBagMode.SUM);
             long bytes = leastAllocatedPerRound(() -> bag.forward(shape.indices, shape.offsets).close(), 2000, 100);
             assertTrue(bytes >= 100 * 16, "bytes allocated per round of 100 allocating forwards: " + bytes);
@@ -142,12 +142,12 @@ class EmbeddingBagForwardAllocatesNothingTest {
 
     @Test
     void moduleForwardIntoOutAllocatesNothingInEveryMode() {
-        // 64 bags: a small call; 4096 bags: 21 MB of rows, which the native backend's default dispatch splits.
-        for (int bags : new int[] {64, 4096}) {
+        // 8 bags: a small call; 4096 bags: 21 MB of rows, which the native backend's default dispatch splits.
+        for (int bags : new int[] {8, 4096}) {
             // Small calls: enough for the JIT to compile the module's path; large ones (milliseconds each, tens with
             // the Java backend): enough to run the split's code many times.
-            int warmUp = bags == 64 ? 20_000 : 100;
-            int calls = bags == 64 ? 2000 : 10;
+            int warmUp = bags == 8 ? 20_000 : 100;
+            int calls = bags == 8 ? 2000 : 10;
             try (Shape shape = new Shape(bags, 7)) {
                 for (EmbeddingBagMode mode : EmbeddingBagMode.values()) {
                     EmbeddingBag bag = module(shape, mode);
