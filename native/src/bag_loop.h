@@ -59,7 +59,7 @@ struct BagCall {
   int64_t full_blocks;    // blocks of the Ops' block width before a row's last block
   int64_t last_col;       // the first column of the last block
   int tail;               // the lanes of the last block's last vector
-  int64_t distance;       // rows are prefetched this many lookups ahead
+  int64_t distance;       // rows are prefetched this many lookups ahead (prefetch_rows_ahead)
   RowPrefetch prefetch;   // the lines of a row to prefetch
 };
 
@@ -400,7 +400,7 @@ int64_t embedding_bag(const typename Ops::T* table, int64_t rows, int64_t dim, c
   const int vectors = static_cast<int>((rest + W - 1) / W);
   c.tail = static_cast<int>(rest - static_cast<int64_t>(vectors - 1) * W);
   const int64_t row_bytes = dim * static_cast<int64_t>(sizeof(T));
-  c.distance = kPrefetchDistance;  // 8 to 64 tried on a loaded machine: not told apart from 16 yet
+  c.distance = prefetch_rows_ahead(row_bytes, kBagPrefetchLines, kBagPrefetchMinRows, kBagPrefetchMaxRows);
   c.prefetch = RowPrefetch(table, row_bytes);
   const bool partial = c.tail < W;
   if (max_mode) {

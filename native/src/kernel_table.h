@@ -7,8 +7,15 @@
 
 namespace jembed {
 
-// Rows this many lookups ahead are prefetched by the gathers.
+// Rows this many lookups ahead are prefetched by the gathers, backward passes and renorms.
 constexpr int64_t kPrefetchDistance = 16;
+// The float bag forwards prefetch about this many cache lines of rows ahead (prefetch_rows_ahead): 64 lookups of
+// one-line rows (dim 16 floats), 32 of dim 64, 16 of dim 128, 8 of dim 256 and wider. A fixed 16 lookups kept only
+// 16 lines in flight for one-line rows, where a DRAM gather waits on latency, and hundreds for wide rows, more than
+// the core tracks. From interleaved JMH forks on a loaded machine (docs/bench/bags/README.md).
+constexpr int64_t kBagPrefetchLines = 128;
+constexpr int64_t kBagPrefetchMinRows = 8;
+constexpr int64_t kBagPrefetchMaxRows = 64;
 // Prefetching covers at most this many bytes of a row; the hardware prefetcher follows the rest.
 constexpr int64_t kPrefetchBytes = 1024;
 

@@ -60,6 +60,16 @@ class RowPrefetch {
   int64_t last_ = -1;  // the offset of the extra prefetch, or -1 for none
 };
 
+// How many lookups ahead a kernel that reads whole rows prefetches: about `budget_lines` cache lines of rows in
+// flight (a row counted as the whole lines of its first kPrefetchBytes bytes, the lines RowPrefetch issues for a row
+// that starts on a line), clamped to [min_rows, max_rows].
+inline int64_t prefetch_rows_ahead(int64_t row_bytes, int64_t budget_lines, int64_t min_rows, int64_t max_rows) {
+  const int64_t covered = row_bytes < kPrefetchBytes ? row_bytes : kPrefetchBytes;
+  const int64_t lines = covered <= 0 ? 1 : (covered + 63) / 64;
+  const int64_t rows = budget_lines / lines;
+  return rows < min_rows ? min_rows : (rows > max_rows ? max_rows : rows);
+}
+
 }  // namespace
 }  // namespace jembed
 

@@ -232,13 +232,18 @@ public final class BenchMain {
 
         void run(String file, JmhRun run) throws RunnerException, IOException {
             Path results = out.resolve(file);
+            List<Report.Row> measured;
             if (resume && Files.isRegularFile(results) && Files.size(results) > 0) {
-                rows.addAll(Report.rowsOf(results));
+                measured = Report.rowsOf(results);
                 earlier.add(file);
                 System.out.printf(Locale.ROOT, "resume: %s read back, not measured again%n", results);
-                return;
+            } else {
+                measured = Report.rowsOf(run.run());
             }
-            rows.addAll(Report.rowsOf(run.run()));
+            for (Report.Row row : measured) {
+                row.part = file;
+            }
+            rows.addAll(measured);
         }
     }
 }

@@ -8,9 +8,14 @@ import java.util.function.Predicate;
 /**
  * The speed goals of the benchmark issue, each computed from the same run: what was measured, the goal, the measured
  * value and whether it was met; a missed goal says by how much. A goal whose measurements this run did not take (the
- * quick mode skips some shapes) says so.
+ * quick mode skips some shapes) says so. Every time a goal reads is a row's fork minimum (the lowest of its forks'
+ * means, {@link Report.Row#forkMinNs}), on both sides of every ratio alike (issue 13's rule for this noisy machine),
+ * and the two rows of a ratio come from the same part (JMH run) of the suite where more than one part measured a shape.
  */
 final class Goals {
+    /** The longest call whose JMH B/op the allocation goal reads (see allocation()). */
+    private static final double ALLOCATION_GOAL_MAX_NS = 20_000;
+
     private final List<Report.Row> rows;
     private final Report report;
     private final List<String[]> lines = new ArrayList<>();
@@ -52,10 +57,10 @@ final class Goals {
             return;
         }
         add("forward, batch 1, dim " + dim + ", L2 table, from Java (ns per call)", "<= 60 ns",
-                String.format(Locale.ROOT, "%.1f ns", nat.nsPerOp), nat.nsPerOp <= 60,
-                nat.nsPerOp / 60);
+                String.format(Locale.ROOT, "%.1f ns", nat.forkMinNs), nat.forkMinNs <= 60,
+                nat.forkMinNs / 60);
         if (torch != null) {
-            double ratio = torch.nsPerOp / nat.nsPerOp;
+            double ratio = torch.forkMinNs / nat.forkMinNs;
             add("forward, batch 1, dim " + dim + ": libtorch time / jembed time", ">= 50x",
                     String.format(Locale.ROOT, "%.0fx", ratio), ratio >= 50, 50 / ratio);
         }
@@ -77,10 +82,10 @@ final class Goals {
                         p("batch", row.params.get("batch")), p("table", row.params.get("table")),
                         p("dtype", row.params.get("dtype")));
                 if (other != null) {
-                    bestJava = Math.min(bestJava, other.nsPerOp);
+                    bestJava = Math.min(bestJava, other.forkMinNs);
                 }
             }
-            double ratio = bestJava / row.nsPerOp;
+            double ratio = bestJava / row.forkMinNs;
             String at = row.params.get("dtype") + " dim " + row.params.get("dim") + ", batch "
                     + row.params.get("batch") + ", " + row.params.get("table");
             if (ratio < worst) {
@@ -183,22 +188,22 @@ final class Goals {
             }
             String where = "forward, batch 4096, dim " + dim + ", 512 MB table, fresh rows: ";
             if (one != null) {
-                double f = memcpy / one.nsPerOp;
+                double f = memcpy / one.forkMinNs;
                 add(where + "1 thread, fraction of memcpy", ">= 0.6", String.format(Locale.ROOT, "%.2f", f),
                         f >= 0.6, 0.6 / f);
             }
             if (two != null) {
-                double f = memcpy / two.nsPerOp;
+                double f = memcpy / two.forkMinNs;
                 add(where + "2 threads, fraction of memcpy", ">= 0.85", String.format(Locale.ROOT, "%.2f", f),
                         f >= 0.85, 0.85 / f);
             }
             if (copy != null) {
-                double r = copy.nsPerOp / nat.nsPerOp;
+                double r = copy.forkMinNs / nat.forkMinNs;
                 add(where + "System.arraycopy time / jembed time", ">= 2.5x", String.format(Locale.ROOT, "%.2fx", r),
                         r >= 2.5, 2.5 / r);
             }
             if (torch != null) {
-                double r = torch.nsPerOp / nat.nsPerOp;
+                double r = torch.forkMinNs / nat.forkMinNs;
                 add(where + "libtorch (its faster thread setting) time / jembed time", ">= 1.3x",
                         String.format(Locale.ROOT, "%.2fx (%s)", r, torch.impl),
                         r >= 1.3, 1.3 / r);
@@ -216,11 +221,11 @@ final class Goals {
             missing("backward accumulation");
             return;
         }
-        double r = torch1.nsPerOp / one.nsPerOp;
+        double r = torch1.forkMinNs / one.forkMinNs;
         add("backward, batch 4096, 100k x 128, one thread each: libtorch embedding_dense_backward / jembed", ">= 100x",
                 String.format(Locale.ROOT, "%.0fx", r), r >= 100, 100 / r);
         if (oneScaled != null) {
-            double s = oneScaled.nsPerOp / one.nsPerOp;
+            double s = oneScaled.forkMinNs / one.forkMinNs;
             add("backward with scale_grad_by_freq / plain (native, 1 thread)", "<= 1.3x",
                     String.format(Locale.ROOT, "%.2fx", s), s <= 1.3, s / 1.3);
         }
@@ -233,7 +238,7 @@ final class Goals {
             missing("renorm");
             return;
         }
-        double r = torch.nsPerOp / nat.nsPerOp;
+        double r = torch.forkMinNs / nat.forkMinNs;
         add("renorm, batch 4096, 100k x 128: libtorch embedding_renorm_ / jembed, per row", ">= 100x",
                 String.format(Locale.ROOT, "%.0fx", r), r >= 100, 100 / r);
     }
@@ -247,16 +252,17 @@ final class Goals {
             missing("EmbeddingBag (run scripts/bench --bags)");
             return;
         }
-        Report.Row torchOne = fastest(find("BagBenchmark", "libtorch", small), find("BagBenchmark", "libtorch-1t", small));
+        Report.Row torchOne = fastest(find("BagBenchmark", "libtorch", small),
+                find("BagBenchmark", "libtorch-1t", small));
         Report.Row javaOne = find("BagBenchmark", "java-loop", small);
         if (torchOne != null) {
-            double r = torchOne.nsPerOp / one.nsPerOp;
+            double r = torchOne.forkMinNs / one.forkMinNs;
             add("bag forward, one bag of 20 lookups, dim 64, table in cache: libtorch time / jembed time", ">= 30x",
-                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f ns)", r, torchOne.nsPerOp, one.nsPerOp), r >= 30,
-                    30 / r);
+                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f ns)", r, torchOne.forkMinNs, one.forkMinNs),
+                    r >= 30, 30 / r);
         }
         if (javaOne != null) {
-            double r = javaOne.nsPerOp / one.nsPerOp;
+            double r = javaOne.forkMinNs / one.forkMinNs;
             add("the same: best pure-Java float[] loop time / jembed time", ">= 1.0x",
                     String.format(Locale.ROOT, "%.2fx", r), r >= 1, 1 / r);
         }
@@ -265,57 +271,65 @@ final class Goals {
                     && "sum".equals(r.params.get("mode")) && "DRAM".equals(r.params.get("table"));
             Report.Row nat = find("BagBenchmark", "native", large);
             Report.Row single = find("BagBenchmark", "native-1t", large);
-            Report.Row torch = fastest(find("BagBenchmark", "libtorch", large),
-                    find("BagBenchmark", "libtorch-1t", large));
             if (nat == null) {
                 continue;
             }
+            Report.Row torch = fastest(find("BagBenchmark", "libtorch", large.and(samePart(nat))),
+                    find("BagBenchmark", "libtorch-1t", large.and(samePart(nat))));
             String where = "bag forward, 4096 bags x 20, dim " + dim + ", 512 MB table, fresh rows: ";
             if (torch != null) {
-                double r = torch.nsPerOp / nat.nsPerOp;
+                double r = torch.forkMinNs / nat.forkMinNs;
                 add(where + "libtorch (its faster thread setting) time / jembed time", ">= 1.3x",
                         String.format(Locale.ROOT, "%.2fx (%s)", r, torch.impl), r >= 1.3, 1.3 / r);
             }
             double memcpy = report.memcpyNs(dim, "81920");
             if (single != null && !Double.isNaN(memcpy) && Integer.parseInt(dim) >= 64) {
-                double f = memcpy / single.nsPerOp;
+                double f = memcpy / single.forkMinNs;
                 add(where + "rows read per second on 1 thread, fraction of memcpy's bytes per second", ">= 0.7",
                         String.format(Locale.ROOT, "%.2f", f), f >= 0.7, 0.7 / f);
             }
         }
         Predicate<Report.Row> dim64 = r -> "4096".equals(r.params.get("bags")) && "64".equals(r.params.get("dim"))
                 && "DRAM".equals(r.params.get("table"));
-        Report.Row sum = find("BagBenchmark", "native", dim64.and(p("mode", "sum")));
+        // The modes against the sum measured in the same part (JMH run): bags-large has a dim-64 sum too, taken at
+        // other minutes of the run.
         Report.Row mean = find("BagBenchmark", "native", dim64.and(p("mode", "mean")));
         Report.Row weighted = find("BagBenchmark", "native", dim64.and(p("mode", "sum-psw")));
+        Report.Row modes = mean != null ? mean : weighted;
+        Report.Row sum = modes == null ? null
+                : find("BagBenchmark", "native", dim64.and(p("mode", "sum")).and(samePart(modes)));
+        Report.Row sumOne = modes == null ? null
+                : find("BagBenchmark", "native-1t", dim64.and(p("mode", "sum")).and(samePart(modes)));
         if (sum != null && mean != null) {
-            double r = mean.nsPerOp / sum.nsPerOp;
+            double r = mean.forkMinNs / sum.forkMinNs;
             add("bag forward, 4096 x 20, dim 64: mean time / sum time", "<= 1.05x",
-                    String.format(Locale.ROOT, "%.2fx", r), r <= 1.05, r / 1.05);
+                    String.format(Locale.ROOT, "%.2fx%s", r, oneThread(sumOne, dim64.and(p("mode", "mean")))),
+                    r <= 1.05, r / 1.05);
         }
         if (sum != null && weighted != null) {
-            double r = weighted.nsPerOp / sum.nsPerOp;
+            double r = weighted.forkMinNs / sum.forkMinNs;
             add("the same: per_sample_weights time / plain sum time", "<= 1.1x",
-                    String.format(Locale.ROOT, "%.2fx", r), r <= 1.1, r / 1.1);
+                    String.format(Locale.ROOT, "%.2fx%s", r, oneThread(sumOne, dim64.and(p("mode", "sum-psw")))),
+                    r <= 1.1, r / 1.1);
         }
         Report.Row back = find("BagBackwardBenchmark", "native-1t", r -> true);
         Report.Row torchBoth = fastest(find("BagBackwardBenchmark", "libtorch", r -> true),
                 find("BagBackwardBenchmark", "libtorch-1t", r -> true));
         Report.Row torchForward = find("BagBackwardBenchmark", "libtorch-1t-forward", r -> true);
         if (back != null && torchBoth != null && torchForward != null) {
-            double torchBackward = torchBoth.nsPerOp - torchForward.nsPerOp;
-            double r = torchBackward / back.nsPerOp;
+            double torchBackward = torchBoth.forkMinNs - torchForward.forkMinNs;
+            double r = torchBackward / back.forkMinNs;
             add("bag backward, 4096 x 20, 100k x 128, sum: libtorch _embedding_bag_backward (autograd forward + "
                     + "backward minus its forward) / jembed, one thread", ">= 50x",
-                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f us)", r, torchBackward / 1e3, back.nsPerOp / 1e3),
+                    String.format(Locale.ROOT, "%.0fx (%.0f vs %.0f us)", r, torchBackward / 1e3, back.forkMinNs / 1e3),
                     r >= 50, 50 / r);
         }
     }
 
     /**
-     * "Never slower than one thread" is asked of what a user gets: the default dispatch ("native" for lookups, which
-     * splits only large batches; "native-2t" for the backward, which splits from 65,536 elements) against one thread.
-     * The best speed-up is that of the explicit two-thread split on the large batches.
+     * "Never slower than one thread" is asked of what a user gets: the default dispatch ("native" for lookups and bag
+     * forwards, which split only large batches; "native-2t" for the backward, which splits from 65,536 elements)
+     * against one thread. The best speed-up is that of the explicit two-thread split on the large batches.
      */
     private void twoThreads() {
         double worst = Double.POSITIVE_INFINITY;
@@ -327,17 +341,18 @@ final class Goals {
                 continue;
             }
             Report.Row two = same(one, "native-2t");
-            // "native" is the module's forward, whose argument checks cost some 10 ns more per call than the
-            // backend call of "native-1t": compared from batch 64 on, where they are a few percent at most.
-            Report.Row byDefault = !one.benchmark.startsWith("ForwardBenchmark") ? two
-                    : one.lookups >= 64 ? same(one, "native") : null;
+            // "native" is the module's forward (lookups and bags), whose argument checks cost some 10 ns more per
+            // call than the backend call of "native-1t": compared from batch 64 on, where they are a few percent at
+            // most.
+            boolean module = one.benchmark.startsWith("ForwardBenchmark") || one.benchmark.startsWith("BagBenchmark");
+            Report.Row byDefault = !module ? two : one.lookups >= 64 ? same(one, "native") : null;
             String at = one.benchmark.replaceAll("\\..*", "") + " " + describe(one);
-            if (byDefault != null && one.nsPerOp / byDefault.nsPerOp < worst) {
-                worst = one.nsPerOp / byDefault.nsPerOp;
+            if (byDefault != null && one.forkMinNs / byDefault.forkMinNs < worst) {
+                worst = one.forkMinNs / byDefault.forkMinNs;
                 worstAt = at;
             }
-            if (two != null && one.lookups >= 4096 && one.nsPerOp / two.nsPerOp > bestLarge) {
-                bestLarge = one.nsPerOp / two.nsPerOp;
+            if (two != null && one.lookups >= 4096 && one.forkMinNs / two.forkMinNs > bestLarge) {
+                bestLarge = one.forkMinNs / two.forkMinNs;
                 bestLargeAt = at;
             }
         }
@@ -352,9 +367,22 @@ final class Goals {
                 String.format(Locale.ROOT, "%.2fx (%s)", bestLarge, bestLargeAt), bestLarge >= 1.7, 1.7 / bestLarge);
     }
 
+    /** The same ratio for the one-thread backend call (native-1t), beside the default dispatch's: for reading. */
+    private String oneThread(Report.Row sumOne, Predicate<Report.Row> shape) {
+        Report.Row other = sumOne == null ? null : find("BagBenchmark", "native-1t", shape.and(samePart(sumOne)));
+        return other == null ? "" : String.format(Locale.ROOT, "; one thread (native-1t) %.2fx",
+                other.forkMinNs / sumOne.forkMinNs);
+    }
+
+    /** Rows measured in the same part (JMH run) of the suite as {@code row}. */
+    private static Predicate<Report.Row> samePart(Report.Row row) {
+        return r -> java.util.Objects.equals(r.part, row.part);
+    }
+
     private Report.Row same(Report.Row row, String impl) {
         for (Report.Row candidate : rows) {
             if (candidate.impl.equals(impl) && candidate.benchmark.equals(row.benchmark)
+                    && java.util.Objects.equals(candidate.part, row.part)
                     && candidate.params.equals(withImpl(row, impl))) {
                 return candidate;
             }
@@ -378,18 +406,34 @@ final class Goals {
         return params;
     }
 
+    /**
+     * JMH's GC profiler divides all of the JVM's allocation during an iteration (its own threads' included, some
+     * kilobytes a second) by the calls, so a call of milliseconds shows tens of bytes it never allocated. The goal
+     * reads the calls short enough for that to stay under 1 B/op; the long ones are pinned by
+     * EmbeddingBagForwardAllocatesNothingTest (the calling and helper threads' own allocation counters).
+     */
     private void allocation() {
         double worst = 0;
         String worstAt = "none measured";
+        int longer = 0;
         for (Report.Row row : rows) {
-            if (row.impl.startsWith("native") && !Double.isNaN(row.allocBytesPerOp)
-                    && row.allocBytesPerOp >= worst) {
+            if (!row.impl.startsWith("native") || Double.isNaN(row.allocBytesPerOp)) {
+                continue;
+            }
+            if (row.forkMinNs > ALLOCATION_GOAL_MAX_NS) {
+                longer++;
+                continue;
+            }
+            if (row.allocBytesPerOp >= worst) {
                 worst = row.allocBytesPerOp;
                 worstAt = row.benchmark + " " + row.params;
             }
         }
         // JMH's normalised rate spreads the profiler's own few allocations over the operations: under 1 B/op is 0.
-        add("allocation on jembed's native hot paths, worst (JMH GC profiler)", "0 B/op",
+        add(String.format(Locale.ROOT, "allocation on jembed's native hot paths, worst call of <= %.0f us (JMH GC "
+                + "profiler; the %d longer calls' B/op is the JVM's background allocation over their time: "
+                + "EmbeddingBagForwardAllocatesNothingTest counts the calling and helper threads' bytes there)",
+                ALLOCATION_GOAL_MAX_NS / 1e3, longer), "0 B/op",
                 String.format(Locale.ROOT, "%.1f B/op (%s)", worst, worstAt), worst < 1, Double.NaN);
     }
 
@@ -419,7 +463,7 @@ final class Goals {
         if (a == null || b == null) {
             return a == null ? b : a;
         }
-        return a.nsPerOp <= b.nsPerOp ? a : b;
+        return a.forkMinNs <= b.forkMinNs ? a : b;
     }
 
     private static Predicate<Report.Row> p(String key, String value) {

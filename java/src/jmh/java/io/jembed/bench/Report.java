@@ -29,8 +29,14 @@ final class Report {
         String impl;
         Map<String, String> params = new LinkedHashMap<>();
         double nsPerOp;
-        /** The lowest of the forks' means: on a shared, noisy machine the closest to what the code costs. */
+        /**
+         * The lowest of the forks' means (each fork's mean over its measured iterations): on a shared, noisy machine
+         * the closest to what the code costs, since a fork that other work disturbed is slower, never faster. Every
+         * goal and every derived column (ns/row, rows/s, of memcpy) is computed from it.
+         */
         double forkMinNs;
+        /** The part of the suite (JMH run, named by its result file) that measured this row; goals pair rows of one. */
+        String part;
         int forks;
         double error;
         double allocBytesPerOp = Double.NaN;
@@ -158,11 +164,12 @@ final class Report {
         return "1";
     }
 
+    /** The same-run memcpy of {@code batch} rows of {@code dim} floats: its fork minimum, as every goal uses. */
     double memcpyNs(String dim, String batch) {
         for (Row row : rows) {
             if (row.benchmark.startsWith("CopyBenchmark") && row.params.get("dim").equals(dim)
                     && row.params.get("batch").equals(batch)) {
-                return row.nsPerOp;
+                return row.forkMinNs;
             }
         }
         return Double.NaN;
@@ -186,10 +193,15 @@ final class Report {
         md.append("| load average before / after | ").append(before.load).append(" / ").append(after.load)
                 .append(" |\n");
         md.append("| jembed backend | ").append(before.backend).append(" |\n\n");
-        md.append("Times are JMH averages per call (± 99.9% error). `ns/row` divides by the rows looked up or "
-                + "accumulated. `of memcpy` is the same-run streaming copy of the same bytes between two buffers "
-                + "larger than the L3, divided by this time (1.0 = as fast as the memory copies). `B/op` is JMH's GC "
-                + "profiler's allocation per call.\n\n");
+        md.append("Times are per call. `fork min` is the lowest of the forks' means (each JMH fork's mean over its "
+                + "measured iterations): on this shared, noisy machine a disturbed fork is slower, never faster, so "
+                + "every goal below compares fork minima, both sides of each ratio alike, and `ns/row`, `rows/s` and "
+                + "`of memcpy` are computed from them. `mean` is JMH's average over all iterations of all forks "
+                + "(± its 99.9% error), for reference. `ns/row` divides by the rows looked up or accumulated. "
+                + "`of memcpy` is the same-run streaming copy of the same bytes between two buffers larger than the "
+                + "L3 (its fork minimum), divided by this time (1.0 = as fast as the memory copies). `B/op` is JMH's "
+                + "GC profiler's allocation per call: every thread's allocation during the iteration (the JVM's own "
+                + "included) divided by the calls, so it overstates the calls of long-running shapes.\n\n");
         new Goals(this).appendTo(md);
         section(md, "Forward gather (float32)", "ForwardBenchmark", true, "float32");
         section(md, "Forward gather (float64; memcpy column: the float32 copy of half the bytes, so 0.5 = as fast "
@@ -217,18 +229,19 @@ final class Report {
         if (selected.isEmpty()) {
             return;
         }
-        selected.sort(Comparator.comparing((Row r) -> configuration(r)).thenComparing(r -> r.nsPerOp));
+        selected.sort(Comparator.comparing((Row r) -> configuration(r)).thenComparing(r -> r.forkMinNs));
         md.append("## ").append(title).append("\n\n");
-        md.append("| configuration | implementation | ns/op | ns/row | rows/s |")
-                .append(withMemcpy ? " of memcpy |" : "").append(" B/op |\n");
-        md.append("|---|---|---:|---:|---:|").append(withMemcpy ? "---:|" : "").append("---:|\n");
+        md.append("| configuration | implementation | fork min ns/op | mean ns/op | forks | ns/row (fork min) | "
+                + "rows/s (fork min) |").append(withMemcpy ? " of memcpy (fork minima) |" : "").append(" B/op |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|").append(withMemcpy ? "---:|" : "").append("---:|\n");
         for (Row row : selected) {
-            double nsPerRow = row.nsPerOp / row.lookups;
-            md.append(String.format(Locale.ROOT, "| %s | %s | %,.1f ± %,.1f | %,.2f | %,.0f |", configuration(row),
-                    row.impl, row.nsPerOp, row.error, nsPerRow, 1e9 / nsPerRow));
+            double nsPerRow = row.forkMinNs / row.lookups;
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,.1f | %,.1f ± %,.1f | %d | %,.2f | %,.0f |",
+                    configuration(row), row.impl, row.forkMinNs, row.nsPerOp, row.error, row.forks, nsPerRow,
+                    1e9 / nsPerRow));
             if (withMemcpy) {
                 double reference = memcpyNs(row.params.get("dim"), String.valueOf(row.lookups));
-                md.append(String.format(Locale.ROOT, " %.2f |", reference / row.nsPerOp));
+                md.append(String.format(Locale.ROOT, " %.2f |", reference / row.forkMinNs));
             }
             md.append(Double.isNaN(row.allocBytesPerOp) ? " n/a |"
                     : String.format(Locale.ROOT, " %.0f |", row.allocBytesPerOp)).append('\n');
@@ -281,10 +294,10 @@ final class Report {
             }
         }
         bars.sort(Comparator.comparing((Row r) -> r.params.get("table") + r.params.get("dim"))
-                .thenComparing(r -> r.nsPerOp));
+                .thenComparing(r -> r.forkMinNs));
         double max = 1;
         for (Row row : bars) {
-            max = Math.max(max, 1e9 * row.lookups / row.nsPerOp);
+            max = Math.max(max, 1e9 * row.lookups / row.forkMinNs);
         }
         int barHeight = 18;
         int left = 260;
@@ -295,10 +308,10 @@ final class Report {
                 + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height));
         svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         svg.append("<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">Forward gather, 4096 random rows "
-                + "per call: million rows per second (higher is better)</text>\n");
+                + "per call: million rows per second, fork minima (higher is better)</text>\n");
         int y = 44;
         for (Row row : bars) {
-            double rate = 1e9 * row.lookups / row.nsPerOp;
+            double rate = 1e9 * row.lookups / row.forkMinNs;
             int length = (int) Math.round((width - left - 120) * rate / max);
             String color = row.impl.startsWith("native") ? "#2b6cb0" : row.impl.startsWith("libtorch") ? "#dd6b20"
                     : "#718096";
