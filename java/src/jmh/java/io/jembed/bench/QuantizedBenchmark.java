@@ -6,6 +6,7 @@ import io.jembed.Torch;
 import io.jembed.backend.Backends;
 import io.jembed.backend.NativeBackend;
 import io.jembed.internal.QuantizedInternals;
+import io.jembed.internal.TensorInternals;
 import io.jembed.internal.memory.Memory;
 import io.jembed.nn.EmbeddingBagMode;
 import io.jembed.quantized.QuantizedDType;
@@ -41,6 +42,10 @@ import org.openjdk.jmh.annotations.State;
  * {@code at::embedding} / {@code at::embedding_bag} for float32, FBGEMM's quantized kernels through
  * {@code quantized::embedding_bag_byte_rowwise_offsets} / {@code embedding_bag_4bit_rowwise_offsets} for quantized
  * rows, with offsets {@code 0..4095} for the plain lookup, which is what {@code quantized::embedding_byte} runs).
+ * libtorch's tables come from {@code torch.empty}, on 4 KiB pages (its allocator asks for transparent huge pages only
+ * under {@code THP_MEM_ALLOC_ENABLE=1}), while jembed's sit on 2 MiB pages ({@code madvise(MADV_HUGEPAGE)}); a random
+ * row on 4 KiB pages of a 512 MB table is also a TLB miss. {@code libtorch-1t-thp} is libtorch on jembed's own table
+ * memory (the same bytes, wrapped by {@code torch::from_blob}), i.e. on the same 2 MiB pages.
  * Each invocation copies the next index set (a {@code long[]}) into the implementation's one index tensor, inside the
  * measured time. Every format reads the same index sets, enough of them that a pass through them touches more than
  * the L3 holds in the narrowest (4-bit) format too.
@@ -52,7 +57,7 @@ public class QuantizedBenchmark {
     static final int BATCH = 4096;
     static final int PER_BAG = 20;
 
-    @Param({"jembed-1t", "jembed", "libtorch-1t"})
+    @Param({"jembed-1t", "jembed", "libtorch-1t", "libtorch-1t-thp"})
     public String impl;
 
     @Param({"float32", "quint8", "quint4x2"})
@@ -69,6 +74,8 @@ public class QuantizedBenchmark {
     }
 
     private Call call;
+    /** With libtorch-1t-thp: the jembed table whose memory libtorch reads (a field, so no Cleaner frees it). */
+    private Object tableOwner;
     private int sets;
     private int next;
 
@@ -80,6 +87,16 @@ public class QuantizedBenchmark {
             case "quint4x2": return QuantizedDType.QUINT4X2.rowBytes(dim);
             default: throw new IllegalArgumentException("format must be float32, quint8 or quint4x2, got " + format);
         }
+    }
+
+    /** A libtorch tensor over jembed memory (not a copy: the memory must outlive it). */
+    private static org.bytedeco.pytorch.Tensor onPagesOf(Memory memory, long[] shape, torch.ScalarType type) {
+        org.bytedeco.javacpp.Pointer at = new org.bytedeco.javacpp.Pointer() {
+            {
+                address = memory.address();
+            }
+        };
+        return torch.from_blob(at, shape, new TensorOptions(type));
     }
 
     @Setup(Level.Trial)
@@ -105,14 +122,20 @@ public class QuantizedBenchmark {
         rowBytes(format, dim);
         QuantizedTable table = format.equals("float32") ? null : QuantizedTable.quantize(weight,
                 format.equals("quint8") ? QuantizedDType.QUINT8 : QuantizedDType.QUINT4X2);
-        if (impl.equals("libtorch-1t")) {
-            Libtorch.configure(impl);
+        boolean hugePages = impl.equals("libtorch-1t-thp");
+        if (impl.equals("libtorch-1t") || hugePages) {
+            Libtorch.configure("libtorch-1t");
             org.bytedeco.pytorch.Tensor idx = Libtorch.longs(indices[0]);
             org.bytedeco.pytorch.Tensor off = Libtorch.longs(offsets);
             org.bytedeco.javacpp.LongPointer idxData = idx.data_ptr_long();
             if (table == null) {
-                org.bytedeco.pytorch.Tensor w = Libtorch.copyOf(weight);
-                weight.close();
+                org.bytedeco.pytorch.Tensor w = hugePages ? onPagesOf(TensorInternals.memory(weight),
+                        new long[] {rows, dim}, torch.ScalarType.Float) : Libtorch.copyOf(weight);
+                if (hugePages) {
+                    tableOwner = weight; // libtorch reads weight's memory: kept for the trial
+                } else {
+                    weight.close();
+                }
                 LongOptional noPadding = new LongOptional();
                 TensorOptional noWeights = new TensorOptional();
                 call = s -> {
@@ -131,11 +154,19 @@ public class QuantizedBenchmark {
                 };
             } else {
                 weight.close();
-                byte[] bytes = table.toByteArray();
-                table.close();
-                org.bytedeco.pytorch.Tensor packed = torch.empty(new long[] {rows, table.rowBytes()},
-                        new TensorOptions(torch.ScalarType.Byte), new MemoryFormatOptional());
-                packed.data_ptr_byte().put(bytes);
+                org.bytedeco.pytorch.Tensor packed;
+                if (hugePages) {
+                    // libtorch reads the table's own memory: kept open (and reachable) for the trial.
+                    tableOwner = table;
+                    packed = onPagesOf(QuantizedInternals.memory(table), new long[] {rows, table.rowBytes()},
+                            torch.ScalarType.Byte);
+                } else {
+                    byte[] bytes = table.toByteArray();
+                    table.close();
+                    packed = torch.empty(new long[] {rows, table.rowBytes()},
+                            new TensorOptions(torch.ScalarType.Byte), new MemoryFormatOptional());
+                    packed.data_ptr_byte().put(bytes);
+                }
                 OperatorHandle rowwise = Dispatcher.singleton()
                         .findSchemaOrThrow(format.equals("quint8") ? "quantized::embedding_bag_byte_rowwise_offsets"
                                 : "quantized::embedding_bag_4bit_rowwise_offsets", "");
@@ -156,7 +187,8 @@ public class QuantizedBenchmark {
                 };
             }
         } else if (!impl.equals("jembed-1t") && !impl.equals("jembed")) {
-            throw new IllegalArgumentException("impl must be jembed, jembed-1t or libtorch-1t, got " + impl);
+            throw new IllegalArgumentException(
+                    "impl must be jembed, jembed-1t, libtorch-1t or libtorch-1t-thp, got " + impl);
         } else {
             Tensor idx = Torch.empty(DType.INT64, lookups);
             Tensor off = Torch.tensor(offsets);
