@@ -43,6 +43,14 @@ public final class NativeBackend implements Backend {
      * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
+    /**
+     * The same threshold for a request in a Java array, higher: its indices must first be copied into a tensor (an
+     * allocation per call), and the helper thread then reads indices that the calling thread's core has just
+     * written, pulling them across. Measured (ServingBenchmark, scripts/bench-ab, batch 512 x dim 128 = 256 KB from
+     * a table in L1): two threads took 0.49 to 0.62 times the arraycopy loop's speed, one thread more than it.
+     */
+    private static final long PARALLEL_ARRAY_GATHER_BYTES = Long.getLong("jembed.parallelArrayGatherBytes",
+            4 * PARALLEL_GATHER_BYTES);
     /** Below this many gradient (or renormed) elements a backward pass (or renorm) runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
@@ -171,10 +179,25 @@ public final class NativeBackend implements Backend {
         MemoryGuard guard = TensorInternals.guard(weight, out);
         try {
             checkBuffers(weight, null, out, n);
-            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_GATHER_BYTES) {
+            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_ARRAY_GATHER_BYTES) {
                 try (Tensor request = wide ? Torch.tensor((long[]) indices) : Torch.tensor((int[]) indices)) {
                     gather(weight, request, out, THREADS);
                 }
+                return;
+            }
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            if (SmallGather.takes(n, rowBytes)) {
+                // Read from the caller's array: no copy of the request, no native call.
+                long table = TensorInternals.memory(weight).address();
+                long target = TensorInternals.memory(out).address();
+                long rows = weight.size(0);
+                long status = wide ? SmallGather.gather(table, rows, rowBytes, (long[]) indices, target)
+                        : SmallGather.gather(table, rows, rowBytes, (int[]) indices, target);
+                if (status >= 0) {
+                    long bad = wide ? ((long[]) indices)[(int) status] : ((int[]) indices)[(int) status];
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, status, bad, rows);
+                }
+                checkResult(status, null, rows);
                 return;
             }
             long bytes = (wide ? 8L : 4L) * n;
@@ -257,6 +280,9 @@ public final class NativeBackend implements Backend {
         long table = TensorInternals.memory(weight).address();
         long target = TensorInternals.memory(out).address() + start * dim * itemSize;
         long rows = weight.size(0);
+        if (SmallGather.takes(count, dim * itemSize)) {
+            return SmallGather.gather(table, rows, dim * itemSize, idx, wide, count, target);
+        }
         if (itemSize == 2) {
             // float16 and bfloat16 alike: the 16-bit gather copies bits.
             return wide ? JembedNative.gatherU16I64(table, rows, dim, idx, count, target)
@@ -1225,6 +1251,10 @@ public final class NativeBackend implements Backend {
         }
         if (status == -2) {
             throw new OutOfMemoryError("jembed's native kernel could not allocate scratch memory");
+        }
+        if (status == SmallGather.RACED) {
+            throw new java.util.ConcurrentModificationException("an index was in range when validated and outside "
+                    + "[0, " + (rows - 1) + "] when used: another thread rewrote the indices during the call");
         }
         if (status < 0) {
             throw new IllegalStateException("jembed's native kernel refused its arguments (status " + status + ")");
