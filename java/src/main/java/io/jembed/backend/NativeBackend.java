@@ -12,6 +12,7 @@ import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.internal.nativebinding.JembedNative;
 import io.jembed.nn.EmbeddingBagMode;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -125,11 +126,16 @@ public final class NativeBackend implements Backend {
      * ({@code -Djembed.threads}, by default one per processor) when they are free; for benchmarks and tests.
      */
     public void embedding(Tensor weight, Tensor indices, Tensor out, int threads) {
-        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        // A server passes a new request tensor with every call: the guard records it without a reference store.
+        MemoryGuard guard = MemoryGuard.enterKeptAliveByCaller(TensorInternals.memory(weight),
+                TensorInternals.memory(indices), TensorInternals.memory(out));
         try {
             gather(weight, indices, out, threads);
         } finally {
             guard.exit();
+            Reference.reachabilityFence(weight);
+            Reference.reachabilityFence(indices);
+            Reference.reachabilityFence(out);
         }
     }
 

@@ -21,15 +21,19 @@ import java.lang.reflect.Field;
  */
 final class SmallGather {
     /**
-     * The largest gather, in bytes of rows, done here: {@code -Djembed.smallGatherBytes}. Chosen from
-     * {@code ServingBenchmark} under {@code scripts/bench-ab} (this class's commit message has the numbers).
+     * The most rows a gather done here may have: {@code -Djembed.smallGatherRows}. Per row, the copy stub costs
+     * about what {@code System.arraycopy} does (2.7 ns at dim 16, 7.4 at dim 128 in docs/bench/full), a little more
+     * than the kernel (1.9 and 6.7 ns); the native call's fixed price (~20 ns) is won back only after 20 to 30
+     * rows. Measured with {@code ServingBenchmark} under {@code scripts/bench-ab} (numbers in the commit message).
      */
-    static final long MAX_BYTES = Long.getLong("jembed.smallGatherBytes", 2048);
+    static final long MAX_ROWS = Long.getLong("jembed.smallGatherRows", 16);
+    /** And the most bytes of rows: {@code -Djembed.smallGatherBytes}; wide rows are the kernels' (vector copies). */
+    static final long MAX_BYTES = Long.getLong("jembed.smallGatherBytes", 16L << 10);
     /** The status of a gather whose indices another thread rewrote between their validation and their use. */
     static final long RACED = -3;
     private static final sun.misc.Unsafe UNSAFE = unsafe();
     /** True if the Java copy is used at all (a constant to the JIT, so the branch folds away). */
-    static final boolean AVAILABLE = UNSAFE != null && MAX_BYTES > 0;
+    static final boolean AVAILABLE = UNSAFE != null && MAX_ROWS > 0 && MAX_BYTES > 0;
 
     private SmallGather() {}
 
@@ -49,7 +53,7 @@ final class SmallGather {
 
     /** True if a gather of {@code n} rows of {@code rowBytes} bytes is done here. */
     static boolean takes(long n, long rowBytes) {
-        return AVAILABLE && n * rowBytes <= MAX_BYTES;
+        return AVAILABLE && n <= MAX_ROWS && n * rowBytes <= MAX_BYTES;
     }
 
     /** {@code n} int64 (or int32, {@code wide} false) indices at native address {@code idx}. */
