@@ -56,6 +56,23 @@ final class SmallGather {
         return AVAILABLE && n <= MAX_ROWS && n * rowBytes <= MAX_BYTES;
     }
 
+    /**
+     * Rows of at most this many bytes (a multiple of 8) are copied eight bytes at a time in compiled code: the copy
+     * stub's call and dispatch were a third of a batch-8 dim-16 lookup's profile (async-profiler, 64-byte rows).
+     */
+    private static final long WORDWISE_ROW_BYTES = 128;
+
+    private static void copyRow(sun.misc.Unsafe u, long from, long to, long rowBytes) {
+        if (rowBytes <= WORDWISE_ROW_BYTES && (rowBytes & 7) == 0) {
+            // An int counter: C2 unrolls int-counted loops, not long ones (JDK 17).
+            for (int o = 0; o < (int) rowBytes; o += 8) {
+                u.putLong(to + o, u.getLong(from + o));
+            }
+        } else {
+            u.copyMemory(from, to, rowBytes);
+        }
+    }
+
     /** {@code n} int64 (or int32, {@code wide} false) indices at native address {@code idx}. */
     static long gather(long table, long rows, long rowBytes, long idx, boolean wide, long n, long out) {
         sun.misc.Unsafe u = UNSAFE;
@@ -71,7 +88,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
+            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
@@ -89,7 +106,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
+            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
@@ -107,7 +124,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
+            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
