@@ -24,11 +24,14 @@ final class SmallGather {
      * The most rows a gather done here may have: {@code -Djembed.smallGatherRows}. Per row, the copy stub costs
      * about what {@code System.arraycopy} does (2.7 ns at dim 16, 7.4 at dim 128 in docs/bench/full), a little more
      * than the kernel (1.9 and 6.7 ns); the native call's fixed price (~20 ns) is won back only after 20 to 30
-     * rows. Measured with {@code ServingBenchmark} under {@code scripts/bench-ab} (numbers in the commit message).
+     * rows. Measured with {@code ServingBenchmark} under {@code scripts/bench-ab}: docs/bench/serving/README.md.
      */
     static final long MAX_ROWS = Long.getLong("jembed.smallGatherRows", 16);
-    /** And the most bytes of rows: {@code -Djembed.smallGatherBytes}; wide rows are the kernels' (vector copies). */
-    static final long MAX_BYTES = Long.getLong("jembed.smallGatherBytes", 16L << 10);
+    /**
+     * And the most bytes of rows: {@code -Djembed.smallGatherBytes}. Measured: 8 rows of 512 bytes (4 KB) took 148 ns
+     * copied here against 99 in the kernel, 8 rows of 64 bytes 52 ns here against 77 in the kernel.
+     */
+    static final long MAX_BYTES = Long.getLong("jembed.smallGatherBytes", 2048);
     /** The status of a gather whose indices another thread rewrote between their validation and their use. */
     static final long RACED = -3;
     private static final sun.misc.Unsafe UNSAFE = unsafe();
@@ -56,23 +59,6 @@ final class SmallGather {
         return AVAILABLE && n <= MAX_ROWS && n * rowBytes <= MAX_BYTES;
     }
 
-    /**
-     * Rows of at most this many bytes (a multiple of 8) are copied eight bytes at a time in compiled code: the copy
-     * stub's call and dispatch were a third of a batch-8 dim-16 lookup's profile (async-profiler, 64-byte rows).
-     */
-    private static final long WORDWISE_ROW_BYTES = 128;
-
-    private static void copyRow(sun.misc.Unsafe u, long from, long to, long rowBytes) {
-        if (rowBytes <= WORDWISE_ROW_BYTES && (rowBytes & 7) == 0) {
-            // An int counter: C2 unrolls int-counted loops, not long ones (JDK 17).
-            for (int o = 0; o < (int) rowBytes; o += 8) {
-                u.putLong(to + o, u.getLong(from + o));
-            }
-        } else {
-            u.copyMemory(from, to, rowBytes);
-        }
-    }
-
     /** {@code n} int64 (or int32, {@code wide} false) indices at native address {@code idx}. */
     static long gather(long table, long rows, long rowBytes, long idx, boolean wide, long n, long out) {
         sun.misc.Unsafe u = UNSAFE;
@@ -88,7 +74,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
+            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
@@ -106,7 +92,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
+            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
@@ -124,7 +110,7 @@ final class SmallGather {
             if (Long.compareUnsigned(index, rows) >= 0) {
                 return RACED;
             }
-            copyRow(u, table + index * rowBytes, out + i * rowBytes, rowBytes);
+            u.copyMemory(table + index * rowBytes, out + i * rowBytes, rowBytes);
         }
         return -1;
     }
