@@ -63,6 +63,11 @@ public final class Tensor implements AutoCloseable {
 
     private final DType dtype;
     private final long[] shape;
+    /**
+     * {@code shape.length}, kept here so that a check of a 1-D request reads this object only, not its shape array
+     * too: a server's request tensors are cold, and each object read is a cache miss (issue 13).
+     */
+    private final int rank;
     private final long numel;
     private final Memory memory;
     private volatile boolean requiresGrad;
@@ -72,6 +77,7 @@ public final class Tensor implements AutoCloseable {
     private Tensor(DType dtype, long[] shape, long numel, Memory memory) {
         this.dtype = dtype;
         this.shape = shape;
+        this.rank = shape.length;
         this.numel = numel;
         this.memory = memory;
     }
@@ -109,7 +115,7 @@ public final class Tensor implements AutoCloseable {
 
     /** PyTorch equivalent: {@code tensor.dim()}. */
     public int dim() {
-        return shape.length;
+        return rank;
     }
 
     /** PyTorch equivalent: {@code tensor.numel()}. */

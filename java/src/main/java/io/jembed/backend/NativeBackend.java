@@ -12,6 +12,7 @@ import io.jembed.internal.memory.Memory;
 import io.jembed.internal.memory.MemoryGuard;
 import io.jembed.internal.nativebinding.JembedNative;
 import io.jembed.nn.EmbeddingBagMode;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,6 +44,15 @@ public final class NativeBackend implements Backend {
      * except for a 256 KB batch from a table in L2 (0.91); 32 KB and less lost up to half.
      */
     private static final long PARALLEL_GATHER_BYTES = Long.getLong("jembed.parallelGatherBytes", 128L << 10);
+    /**
+     * The same threshold for a request in a Java array, higher: its indices must first be copied into a tensor (an
+     * allocation per call), and the helper thread then reads indices that the calling thread's core has just
+     * written, pulling them across. Measured (ServingBenchmark, scripts/bench-ab, batch 512 x dim 128 = 256 KB from
+     * a table in L1, fork minima): two threads 8.6 us from a long[] and 7.9 from an int[], one thread 2.8 and 2.6,
+     * the arraycopy loop 3.9 (docs/bench/serving/README.md).
+     */
+    private static final long PARALLEL_ARRAY_GATHER_BYTES = Long.getLong("jembed.parallelArrayGatherBytes",
+            4 * PARALLEL_GATHER_BYTES);
     /** Below this many gradient (or renormed) elements a backward pass (or renorm) runs on the calling thread alone. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
     /** Helper threads for large gathers and backward passes; one call uses them at a time. */
@@ -117,11 +127,16 @@ public final class NativeBackend implements Backend {
      * ({@code -Djembed.threads}, by default one per processor) when they are free; for benchmarks and tests.
      */
     public void embedding(Tensor weight, Tensor indices, Tensor out, int threads) {
-        MemoryGuard guard = TensorInternals.guard(weight, indices, out);
+        // A server passes a new request tensor with every call: the guard records it without a reference store.
+        MemoryGuard guard = MemoryGuard.enterKeptAliveByCaller(TensorInternals.memory(weight),
+                TensorInternals.memory(indices), TensorInternals.memory(out));
         try {
             gather(weight, indices, out, threads);
         } finally {
             guard.exit();
+            Reference.reachabilityFence(weight);
+            Reference.reachabilityFence(indices);
+            Reference.reachabilityFence(out);
         }
     }
 
@@ -171,10 +186,25 @@ public final class NativeBackend implements Backend {
         MemoryGuard guard = TensorInternals.guard(weight, out);
         try {
             checkBuffers(weight, null, out, n);
-            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_GATHER_BYTES) {
+            if (n * (weight.size(1) * weight.dtype().itemSize()) >= PARALLEL_ARRAY_GATHER_BYTES) {
                 try (Tensor request = wide ? Torch.tensor((long[]) indices) : Torch.tensor((int[]) indices)) {
                     gather(weight, request, out, THREADS);
                 }
+                return;
+            }
+            long rowBytes = weight.size(1) * weight.dtype().itemSize();
+            if (SmallGather.takes(n, rowBytes)) {
+                // Read from the caller's array: no copy of the request, no native call.
+                long table = TensorInternals.memory(weight).address();
+                long target = TensorInternals.memory(out).address();
+                long rows = weight.size(0);
+                long status = wide ? SmallGather.gather(table, rows, rowBytes, (long[]) indices, target)
+                        : SmallGather.gather(table, rows, rowBytes, (int[]) indices, target);
+                if (status >= 0) {
+                    long bad = wide ? ((long[]) indices)[(int) status] : ((int[]) indices)[(int) status];
+                    throw EmbeddingChecks.indexOutOfRange(new long[] {n}, status, bad, rows);
+                }
+                checkResult(status, null, rows);
                 return;
             }
             long bytes = (wide ? 8L : 4L) * n;
@@ -257,6 +287,9 @@ public final class NativeBackend implements Backend {
         long table = TensorInternals.memory(weight).address();
         long target = TensorInternals.memory(out).address() + start * dim * itemSize;
         long rows = weight.size(0);
+        if (SmallGather.takes(count, dim * itemSize)) {
+            return SmallGather.gather(table, rows, dim * itemSize, idx, wide, count, target);
+        }
         if (itemSize == 2) {
             // float16 and bfloat16 alike: the 16-bit gather copies bits.
             return wide ? JembedNative.gatherU16I64(table, rows, dim, idx, count, target)
@@ -1225,6 +1258,10 @@ public final class NativeBackend implements Backend {
         }
         if (status == -2) {
             throw new OutOfMemoryError("jembed's native kernel could not allocate scratch memory");
+        }
+        if (status == SmallGather.RACED) {
+            throw new java.util.ConcurrentModificationException("an index was in range when validated and outside "
+                    + "[0, " + (rows - 1) + "] when used: another thread rewrote the indices during the call");
         }
         if (status < 0) {
             throw new IllegalStateException("jembed's native kernel refused its arguments (status " + status + ")");

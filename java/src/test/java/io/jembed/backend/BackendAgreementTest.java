@@ -23,7 +23,11 @@ import org.junit.jupiter.api.Test;
  */
 class BackendAgreementTest {
     private static final long[] DIMS = {1, 3, 7, 8, 9, 16, 31, 33, 64, 128, 1000};
-    private static final int[] BATCHES = {0, 1, 5, 100};
+    /**
+     * Up to 16 rows (and 2 KB) are copied in Java by the native backend on JDK 17 to 23 (SmallGather), more by the
+     * kernels: both sides of that line, and kernel batches with a tail after their unrolled blocks.
+     */
+    private static final int[] BATCHES = {0, 1, 5, 16, 17, 19, 100};
 
     private Backend nativeBackend;
     private String variantBefore;

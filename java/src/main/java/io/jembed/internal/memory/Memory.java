@@ -41,11 +41,18 @@ public abstract class Memory implements AutoCloseable {
     /** Every block's bytes, native or buffer, until freed. */
     static final LiveMemoryBudget LIVE_MEMORY = new LiveMemoryBudget();
 
+    private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 16);
 
     private final long byteSize;
     private final Cleaner.Cleanable cleanable;
     private volatile boolean closed;
+    /**
+     * This block's number, unique in the JVM (never reused, never 0): what a {@link MemoryGuard} records for closing
+     * threads to find, a {@code long} store rather than a reference store (which costs the garbage collector's
+     * write barrier, with G1 a full fence, on every call that passes a new block, e.g. each request's indices).
+     */
+    final long id = NEXT_ID.incrementAndGet();
     /**
      * Typed views of the windows, four per window (float, double, long, int), made on first use. Read and written
      * with acquire/release: a view seen by another thread must be seen whole, or it could use an address of 0.

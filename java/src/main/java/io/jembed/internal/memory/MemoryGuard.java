@@ -38,7 +38,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class MemoryGuard {
     private static final VarHandle TOP;
-    private static final VarHandle HELD = MethodHandles.arrayElementVarHandle(Memory[].class);
+    private static final VarHandle IDS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final ThreadLocal<MemoryGuard> CURRENT = ThreadLocal.withInitial(MemoryGuard::register);
     /**
      * A faster way to the calling thread's guard than the thread-local map (which cost several nanoseconds per call,
@@ -64,8 +64,16 @@ public final class MemoryGuard {
 
     // No padding: each guard (and its arrays) is allocated by its own thread, in that thread's allocation buffer, so
     // two threads' guards do not share cache lines.
-    /** Held blocks, slots [0, top); read by closing threads. Replaced by a larger copy when full. */
-    private volatile Memory[] held = new Memory[16];
+    /**
+     * The {@link Memory#id} of each held block (0 for none), slots [0, top); read by closing threads. Replaced by a
+     * larger copy when full. Numbers, not references: a long store costs no garbage-collector write barrier.
+     */
+    private volatile long[] ids = new long[16];
+    /**
+     * The held blocks themselves, slot for slot with {@link #ids}, so that they stay strongly reachable during the
+     * call; read by this thread only. {@link #enterKeptAliveByCaller} leaves them out.
+     */
+    private Memory[] held = new Memory[16];
     private int top;
     /** This thread's scratch memory (see {@link #scratch}), or null. */
     private Memory scratch;
@@ -121,17 +129,58 @@ public final class MemoryGuard {
      * @throws IllegalStateException if the block has been closed
      */
     public static MemoryGuard enter(Memory a) {
-        return enter(a, null, null, null, null, null);
+        return enter(a, (Memory) null);
     }
 
     /** Holds two blocks (nulls are skipped); see {@link #enter(Memory)}. */
     public static MemoryGuard enter(Memory a, Memory b) {
-        return enter(a, b, null, null, null, null);
+        MemoryGuard guard = current();
+        int t = guard.push(2);
+        long[] ids = guard.ids;
+        ids[t] = id(a);
+        ids[t + 1] = id(b);
+        Memory[] slots = guard.held;
+        if (slots[t] != a) {
+            slots[t] = a;
+        }
+        if (slots[t + 1] != b) {
+            slots[t + 1] = b;
+        }
+        guard.publish(t + 2);
+        // Non-short-circuit: both flags are read whatever the first says, so there is one branch, not two.
+        if (closed(a) | closed(b)) {
+            guard.fail();
+        }
+        return guard;
     }
 
-    /** Holds three blocks (nulls are skipped); see {@link #enter(Memory)}. */
+    /**
+     * Holds three blocks (nulls are skipped); see {@link #enter(Memory)}. The one-, two- and three-block forms are
+     * written out rather than sent to the six-block one: a small lookup (table, indices, output) is where the
+     * guard's price shows, and three slots fewer to compare, store and scan are a few nanoseconds of it.
+     */
     public static MemoryGuard enter(Memory a, Memory b, Memory c) {
-        return enter(a, b, c, null, null, null);
+        MemoryGuard guard = current();
+        int t = guard.push(3);
+        long[] ids = guard.ids;
+        ids[t] = id(a);
+        ids[t + 1] = id(b);
+        ids[t + 2] = id(c);
+        Memory[] slots = guard.held;
+        if (slots[t] != a) {
+            slots[t] = a;
+        }
+        if (slots[t + 1] != b) {
+            slots[t + 1] = b;
+        }
+        if (slots[t + 2] != c) {
+            slots[t + 2] = c;
+        }
+        guard.publish(t + 3);
+        if (closed(a) | closed(b) | closed(c)) {
+            guard.fail();
+        }
+        return guard;
     }
 
     /**
@@ -141,6 +190,13 @@ public final class MemoryGuard {
     public static MemoryGuard enter(Memory a, Memory b, Memory c, Memory d, Memory e, Memory f) {
         MemoryGuard guard = current();
         int t = guard.push(6);
+        long[] ids = guard.ids;
+        ids[t] = id(a);
+        ids[t + 1] = id(b);
+        ids[t + 2] = id(c);
+        ids[t + 3] = id(d);
+        ids[t + 4] = id(e);
+        ids[t + 5] = id(f);
         Memory[] slots = guard.held;
         // A slot is written only when it changes: a reference store into this long-lived array costs the garbage
         // collector's write barrier (tens of nanoseconds with G1 once the card is cleaned), and a server's calls
@@ -164,7 +220,7 @@ public final class MemoryGuard {
             slots[t + 5] = f;
         }
         guard.publish(t + 6);
-        if (closed(a) || closed(b) || closed(c) || closed(d) || closed(e) || closed(f)) {
+        if (closed(a) | closed(b) | closed(c) | closed(d) | closed(e) | closed(f)) {
             guard.fail();
         }
         return guard;
@@ -174,12 +230,40 @@ public final class MemoryGuard {
         return m != null && m.isClosed();
     }
 
+    private static long id(Memory m) {
+        return m == null ? 0 : m.id;
+    }
+
+    /**
+     * {@link #enter(Memory, Memory, Memory)} without keeping the blocks reachable through the guard: for the hot
+     * path of a small lookup, whose request tensor changes with every call, so that recording it costs a long store
+     * and not a reference store (with G1, a reference store into this long-lived guard runs the write barrier's full
+     * fence, a second one per call). The caller must keep the three blocks' owners strongly reachable until after
+     * {@link #exit()}, with {@link java.lang.ref.Reference#reachabilityFence}, or their cleaners could free the
+     * memory under the call.
+     */
+    public static MemoryGuard enterKeptAliveByCaller(Memory a, Memory b, Memory c) {
+        MemoryGuard guard = current();
+        int t = guard.push(3);
+        long[] ids = guard.ids;
+        ids[t] = id(a);
+        ids[t + 1] = id(b);
+        ids[t + 2] = id(c);
+        guard.publish(t + 3);
+        if (closed(a) | closed(b) | closed(c)) {
+            guard.fail();
+        }
+        return guard;
+    }
+
     /** Holds any number of blocks (nulls are skipped); see {@link #enter(Memory)}. */
     public static MemoryGuard enter(Memory... blocks) {
         MemoryGuard guard = current();
         int t = guard.push(blocks.length);
+        long[] ids = guard.ids;
         Memory[] slots = guard.held;
         for (int i = 0; i < blocks.length; i++) {
+            ids[t + i] = id(blocks[i]);
             if (slots[t + i] != blocks[i]) {
                 slots[t + i] = blocks[i];
             }
@@ -234,9 +318,9 @@ public final class MemoryGuard {
     private int push(int n) {
         int t = top;
         if (t + n > held.length) {
-            Memory[] larger = new Memory[Math.max(2 * held.length, t + n)];
-            System.arraycopy(held, 0, larger, 0, t);
-            held = larger; // volatile: a closing thread re-reads it on every look
+            int length = Math.max(2 * held.length, t + n);
+            held = java.util.Arrays.copyOf(held, length);
+            ids = java.util.Arrays.copyOf(ids, length); // volatile: a closing thread re-reads it on every look
         }
         if (depth == marks.length) {
             marks = java.util.Arrays.copyOf(marks, 2 * depth);
@@ -262,9 +346,9 @@ public final class MemoryGuard {
     /** True if this thread's running calls hold {@code memory}. */
     static boolean heldByCurrentThread(Memory memory) {
         MemoryGuard guard = current();
-        Memory[] slots = guard.held;
+        long[] slots = guard.ids;
         for (int i = 0; i < guard.top; i++) {
-            if (slots[i] == memory) {
+            if (slots[i] == memory.id) {
                 return true;
             }
         }
@@ -299,10 +383,10 @@ public final class MemoryGuard {
     /** Read by a closing thread, concurrently with the owner's pushes and pops. */
     private boolean holds(Memory memory) {
         int t = (int) TOP.getAcquire(this);
-        Memory[] slots = held;
+        long[] slots = ids;
         int n = Math.min(t, slots.length);
         for (int i = 0; i < n; i++) {
-            if (HELD.getAcquire(slots, i) == memory) {
+            if ((long) IDS.getAcquire(slots, i) == memory.id) {
                 return true;
             }
         }

@@ -388,10 +388,15 @@ public final class F {
             throw new IllegalArgumentException("'out' must have the weight's dtype " + weight.dtype() + ", got "
                     + out.dtype());
         }
-        // Checked without allocating: out.shape must equal input.shape + (H,).
+        // Checked without allocating: out.shape must equal input.shape + (H,). A 1-D input's one size is its numel,
+        // read without its shape array (a server's request tensors are cold: one object fewer to miss on).
         boolean shapeMatches = out.dim() == input.dim() + 1 && out.size(-1) == weight.size(1);
-        for (int d = 0; shapeMatches && d < input.dim(); d++) {
-            shapeMatches = out.size(d) == input.size(d);
+        if (input.dim() == 1) {
+            shapeMatches &= out.size(0) == input.numel();
+        } else {
+            for (int d = 0; shapeMatches && d < input.dim(); d++) {
+                shapeMatches = out.size(d) == input.size(d);
+            }
         }
         if (!shapeMatches) {
             throw new IllegalArgumentException("'out' must have shape " + Arrays.toString(outputShape(input, weight))
